@@ -1,0 +1,28 @@
+/** What the engine host and its worker thread say to each other. */
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export type HostToWorker =
+  | { kind: 'call'; id: number; method: string; payload: unknown }
+  | { kind: 'cancel'; id: number }
+  | { kind: 'shutdown' };
+
+export type WorkerToHost =
+  | { kind: 'ready'; info: unknown }
+  | { kind: 'init-error'; error: SerializedError }
+  | { kind: 'chunk'; id: number; data: unknown }
+  | { kind: 'result'; id: number; data: unknown }
+  | { kind: 'error'; id: number; error: SerializedError };
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, code: typeof code === 'string' ? code : undefined, stack: err.stack };
+  }
+  return { name: 'Error', message: String(err) };
+}

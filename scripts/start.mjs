@@ -1,0 +1,41 @@
+// `npm start`: build, then run Node-RED on 127.0.0.1:1880 with its own user
+// directory (.node-red/) and this checkout loaded as the package, so the
+// palette shows the voice nodes without installing anything globally.
+import { spawn, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const userDir = process.env.NODE_RED_USER_DIR ?? join(root, '.node-red');
+const port = Number(process.env.PORT ?? 1880);
+const defaultFlow = join(root, 'flows', 'voice-assistant.json');
+
+execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+
+mkdirSync(userDir, { recursive: true });
+const settingsFile = join(userDir, 'settings.js');
+if (!existsSync(settingsFile)) {
+  writeFileSync(
+    settingsFile,
+    `// Written by npm start; edit freely, it is not overwritten.
+module.exports = {
+  uiHost: '127.0.0.1',
+  uiPort: ${port},
+  flowFile: 'flows.json',
+  // Load this checkout as a Node-RED package (it has a "node-red" section in package.json).
+  nodesDir: [${JSON.stringify(root)}],
+  editorTheme: { tours: false },
+  logging: { console: { level: 'info' } },
+};
+`,
+  );
+}
+const flowFile = join(userDir, 'flows.json');
+if (!existsSync(flowFile) && existsSync(defaultFlow)) copyFileSync(defaultFlow, flowFile);
+
+const red = spawn(process.execPath, [join(root, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], {
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => red.kill(signal));
+red.on('exit', (code) => process.exit(code ?? 0));

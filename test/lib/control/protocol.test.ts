@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { CONTROL_VERSION, cancelsTurn, makeControl, parseControl } from '../../../lib/control/protocol';
+import { newTurnId, TurnTracker } from '../../../lib/control/turns';
+
+describe('control protocol', () => {
+  it('builds messages that parse back, with version, turn and time', () => {
+    const before = Date.now();
+    const msg = makeControl('tts-end', 't-1', { playedMs: 1200, cut: true, source: 'speaker-out' });
+    assert.equal(msg.topic, 'control');
+    assert.equal(msg.turnId, 't-1');
+    const c = parseControl(msg);
+    assert.equal(c.v, CONTROL_VERSION);
+    assert.equal(c.type, 'tts-end');
+    assert.equal(c.playedMs, 1200);
+    assert.ok(c.ts >= before && c.ts <= Date.now());
+  });
+
+  it('refuses malformed control messages with the reason', () => {
+    const ok = makeControl('interrupt', 't-1').control;
+    assert.throws(() => parseControl({}), /msg\.control is missing/);
+    assert.throws(() => parseControl({ control: { ...ok, v: 99 } }), /version 1/);
+    assert.throws(() => parseControl({ control: { ...ok, type: 'stop-now' } }), /unknown control type "stop-now"/);
+    assert.throws(() => parseControl({ control: { ...ok, turnId: '' } }), /turnId/);
+    assert.throws(() => parseControl({ control: { ...ok, ts: 'now' } }), /ts must be a number/);
+  });
+
+  it('says which events end a turn', () => {
+    assert.ok(cancelsTurn('interrupt') && cancelsTurn('flush') && cancelsTurn('speech-start'));
+    assert.ok(!cancelsTurn('tts-start') && !cancelsTurn('pause'));
+  });
+});
+
+describe('TurnTracker', () => {
+  it('drops messages of a cancelled turn and refuses to restart it', () => {
+    const turns = new TurnTracker();
+    assert.ok(turns.begin('a'));
+    assert.equal(turns.current, 'a');
+    assert.equal(turns.cancel(), 'a');
+    assert.equal(turns.current, undefined);
+    assert.ok(turns.isStale('a'));
+    assert.ok(!turns.begin('a'), 'a late message must not revive a cancelled turn');
+    assert.ok(turns.begin('b'));
+    assert.ok(!turns.isStale('b'));
+    assert.ok(!turns.isStale(undefined));
+  });
+
+  it('ends a turn normally without marking it stale', () => {
+    const turns = new TurnTracker();
+    turns.begin('a');
+    turns.finish('a');
+    assert.equal(turns.current, undefined);
+    assert.ok(!turns.isStale('a'));
+  });
+
+  it('forgets the oldest cancelled turns beyond its memory', () => {
+    const turns = new TurnTracker(3);
+    for (const id of ['a', 'b', 'c', 'd']) turns.cancel(id);
+    assert.ok(!turns.isStale('a'));
+    assert.ok(turns.isStale('b') && turns.isStale('d'));
+  });
+
+  it('makes unique readable turn ids', () => {
+    const ids = new Set(Array.from({ length: 1000 }, newTurnId));
+    assert.equal(ids.size, 1000);
+    assert.match([...ids][0], /^t-[0-9a-f]{8}$/);
+  });
+});
