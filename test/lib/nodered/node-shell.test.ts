@@ -4,6 +4,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { onClose, onInput } from '../../../lib/nodered/input';
 import { migrate } from '../../../lib/nodered/migrate';
 import { shortText, Status } from '../../../lib/nodered/status';
+import { nextMessage } from '../../support/node-red';
 
 helper.init(require.resolve('node-red'));
 
@@ -35,8 +36,7 @@ describe('node shell helpers in a real Node-RED runtime', () => {
 
   it('forwards the result of an async handler', async () => {
     await helper.load(testNodes, flow);
-    const out = helper.getNode('out');
-    const got = new Promise<{ payload: unknown }>((r) => out.on('input', r));
+    const got = nextMessage<{ payload: unknown }>('out');
     helper.getNode('n1').receive({ payload: 'hi' });
     assert.equal((await got).payload, 'ok hi');
   });
@@ -44,8 +44,7 @@ describe('node shell helpers in a real Node-RED runtime', () => {
   it('routes an async failure to a Catch node and turns the status red', async () => {
     await helper.load(testNodes, flow);
     const n1 = helper.getNode('n1');
-    const caught = helper.getNode('caught');
-    const got = new Promise<{ error: { message: string; source: { id: string } } }>((r) => caught.on('input', r));
+    const got = nextMessage<{ error: { message: string; source: { id: string } } }>('caught');
     n1.receive({ payload: 'boom' });
     const msg = await got;
     assert.match(msg.error.message, /model file missing: tokens\.txt/);
