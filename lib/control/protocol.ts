@@ -46,6 +46,7 @@ export interface ControlMessage {
   control: ControlPayload;
   turnId: string;
   _msgid?: string;
+  [key: string]: unknown;
 }
 
 export class ControlProtocolError extends Error {

@@ -1,0 +1,200 @@
+import { Pool, type Dispatcher } from 'undici';
+import { LlmEngineError, estimateTokens, type ChatMessage, type GenerateRequest, type GenerateTimings, type LlmEngine, type SamplingOptions } from './engine';
+import { parsedReader, rawReader, type SseSink } from './sse-lines';
+
+export interface ServerOptions {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** `chat`: POST /v1/chat/completions; `completion`: POST /completion with a plain prompt. */
+  endpoint: 'chat' | 'completion';
+  /** Offer HTTP/2 (llama-server speaks HTTP/1.1; a proxy in front may speak h2). */
+  allowH2: boolean;
+  /** Hand each token on at its earliest byte instead of at the end of its SSE event. */
+  rawBytes: boolean;
+  /** How long to wait for response headers (the prompt is evaluated before them). */
+  headersTimeoutMs?: number;
+}
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** llama.cpp's llama-server over HTTP, streamed as server-sent events. */
+export class ServerEngine implements LlmEngine {
+  readonly kind = 'server';
+  private readonly pool: Pool;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(private readonly options: ServerOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new LlmEngineError(`invalid llama-server URL "${options.url}"`, 'BAD_URL');
+    }
+    this.origin = parsed.origin;
+    this.basePath = parsed.pathname.replace(/\/$/, '');
+    // A keep-alive pool: no TCP (or TLS) set-up on the path of each turn.
+    this.pool = new Pool(this.origin, { connections: 4, allowH2: options.allowH2, keepAliveTimeout: 60_000, headersTimeout: options.headersTimeoutMs ?? 120_000 });
+  }
+
+  /** GET /health: resolves when the model is loaded. */
+  async health(signal?: AbortSignal): Promise<void> {
+    const res = await this.send({ method: 'GET', path: `${this.basePath}/health`, signal });
+    const body = await res.body.text();
+    if (res.statusCode === 503) throw new LlmEngineError('llama-server is still loading its model', 'LOADING');
+    if (res.statusCode !== 200) throw new LlmEngineError(`llama-server /health answered ${res.statusCode}: ${errorText(body)}`, 'HTTP_STATUS');
+  }
+
+  /** Checks the server and sends a one-token request so the first real turn finds everything warm. */
+  async start(): Promise<void> {
+    await this.health();
+    const controller = new AbortController();
+    await this.generate({
+      messages: [{ role: 'user', content: 'Hi' }],
+      sampling: { maxTokens: 1, temperature: 0, topK: 1, topP: 1, lowLatency: true },
+      signal: controller.signal,
+      onText: () => undefined,
+    });
+  }
+
+  countTokens(text: string): number {
+    return estimateTokens(text);
+  }
+
+  async generate({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateTimings> {
+    const t0 = performance.now();
+    const chat = this.options.endpoint === 'chat';
+    const body = chat ? chatBody(messages, sampling) : completionBody(messages, sampling);
+    const sentAt = performance.now();
+    const res = await this.send({
+      method: 'POST',
+      path: `${this.basePath}${chat ? '/v1/chat/completions' : '/completion'}`,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify(body),
+      signal,
+    });
+    const serverFirstByteMs = performance.now() - t0;
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      const what = res.statusCode === 503 ? 'llama-server is still loading its model' : `llama-server answered ${res.statusCode}`;
+      throw new LlmEngineError(`${what}: ${errorText(text)}`, res.statusCode === 503 ? 'LOADING' : 'HTTP_STATUS');
+    }
+
+    let firstSseLineAfterSendMs: number | null = null;
+    let firstTokenMs: number | null = null;
+    let tokens = 0;
+    let finished = false;
+    let failure: Error | undefined;
+    const text = (t: string) => {
+      if (!t || signal.aborted) return;
+      tokens++;
+      firstTokenMs ??= performance.now() - t0;
+      onText(t);
+    };
+    const sink: SseSink = {
+      onData: (data, contentSent) => {
+        if (failure) return;
+        firstSseLineAfterSendMs ??= performance.now() - sentAt;
+        if (data === '[DONE]') {
+          finished = true;
+          return;
+        }
+        let event: LlamaEvent;
+        try {
+          event = JSON.parse(data) as LlamaEvent;
+        } catch {
+          failure = new LlmEngineError(`llama-server sent invalid JSON: ${data.slice(0, 80)}`, 'BAD_STREAM');
+          return;
+        }
+        if (event.error) {
+          failure = new LlmEngineError(`llama-server error: ${event.error.message ?? JSON.stringify(event.error)}`, 'SERVER_ERROR');
+          return;
+        }
+        const choice = event.choices?.[0];
+        const content = chat ? choice?.delta?.content : event.content;
+        if (!contentSent && typeof content === 'string') text(content);
+        if (chat ? choice?.finish_reason != null : event.stop === true) finished = true;
+      },
+      onEarlyContent: (t) => text(t),
+    };
+    const reader = this.options.rawBytes ? rawReader(sink) : parsedReader(sink);
+    res.body.setEncoding('utf8');
+    try {
+      for await (const chunk of res.body) {
+        reader.feed(chunk as string);
+        if (failure) break;
+      }
+    } catch (err) {
+      if (signal.aborted) throw abortError();
+      throw new LlmEngineError(`llama-server stream broke off: ${(err as Error).message}`, 'STREAM_CUT');
+    }
+    if (failure) {
+      res.body.destroy();
+      throw failure;
+    }
+    if (signal.aborted) throw abortError();
+    if (!finished) throw new LlmEngineError('llama-server closed the stream before the reply ended', 'STREAM_CUT');
+    return { requestSentMs: sentAt - t0, serverFirstByteMs, firstSseLineAfterSendMs, firstTokenMs, totalMs: performance.now() - t0, tokens };
+  }
+
+  private async send(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.pool.request(opts);
+    } catch (err) {
+      if (opts.signal && (opts.signal as AbortSignal).aborted) throw abortError();
+      const code = (err as { code?: string }).code ?? '';
+      if (CONNECT_CODES.has(code)) {
+        throw new LlmEngineError(`llama-server is not reachable at ${this.options.url} (${code}): start it, or clear the URL to use the embedded engine`, 'UNREACHABLE');
+      }
+      throw new LlmEngineError(`llama-server request failed: ${(err as Error).message}`, code || 'REQUEST_FAILED');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+interface LlamaEvent {
+  content?: string;
+  stop?: boolean;
+  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  error?: { message?: string };
+}
+
+function abortError(): Error {
+  const err = new Error('generation aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+/** The human part of llama-server's error JSON, or the raw text. */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: string } };
+    return parsed.error?.message ?? body.slice(0, 200);
+  } catch {
+    return body.slice(0, 200) || '(no body)';
+  }
+}
+
+function samplingFields(s: SamplingOptions): Record<string, unknown> {
+  const fields: Record<string, unknown> = { temperature: s.temperature, top_k: s.topK, top_p: s.topP };
+  // Low-latency mode pins the costly samplers off even if the server defaults change.
+  if (s.lowLatency) Object.assign(fields, { mirostat: 0, typical_p: 1 });
+  return fields;
+}
+
+function chatBody(messages: ChatMessage[], s: SamplingOptions): Record<string, unknown> {
+  return { messages, stream: true, max_tokens: s.maxTokens, ...samplingFields(s) };
+}
+
+/** /completion takes a raw prompt: a plain transcript the model continues after "Assistant:". */
+export function completionPrompt(messages: ChatMessage[]): string {
+  const lines = messages.map((m) => (m.role === 'system' ? m.content : `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`));
+  return `${lines.join('\n')}\nAssistant:`;
+}
+
+function completionBody(messages: ChatMessage[], s: SamplingOptions): Record<string, unknown> {
+  return { prompt: completionPrompt(messages), stream: true, n_predict: s.maxTokens, cache_prompt: true, stop: ['\nUser:'], ...samplingFields(s) };
+}

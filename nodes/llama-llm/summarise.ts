@@ -1,0 +1,23 @@
+import type { LlmEngine } from './engine';
+import type { Summariser } from './memory';
+
+/**
+ * Summarises old turns with the LLM itself. Runs after a reply is complete,
+ * never on the path of a turn's first token.
+ */
+export function llmSummariser(engine: LlmEngine): Summariser {
+  return async (previous, turns) => {
+    const transcript = turns.map((t) => `User: ${t.user}\nAssistant: ${t.assistant}`).join('\n');
+    let summary = '';
+    await engine.generate({
+      messages: [
+        { role: 'system', content: 'Summarise the conversation below in at most three short sentences. Keep names, numbers and decisions.' },
+        { role: 'user', content: `${previous ? `Summary so far: ${previous}\n\n` : ''}${transcript}` },
+      ],
+      sampling: { maxTokens: 120, temperature: 0.2, topK: 40, topP: 0.95, lowLatency: true },
+      signal: new AbortController().signal,
+      onText: (t) => (summary += t),
+    });
+    return summary.trim() || previous;
+  };
+}

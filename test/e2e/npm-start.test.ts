@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../support/paths';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitForEditor(base: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output()}`);
+    try {
+      if ((await fetch(`${base}/settings`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Node-RED did not start within 90 s:\n${output()}`);
+}
+
+describe('npm start', function () {
+  this.timeout(120_000);
+  let child: ChildProcess;
+  let userDir: string;
+  let base: string;
+  let log = '';
+
+  before(async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'rv-start-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d) => (log += d));
+    child.stderr?.on('data', (d) => (log += d));
+    await waitForEditor(base, child, () => log);
+  });
+
+  after(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('serves the editor on 127.0.0.1 only', async () => {
+    const res = await fetch(`${base}/`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /Node-RED/);
+    assert.match(log, new RegExp(`Server now running at ${base.replace(/\./g, '\\.')}`));
+  });
+
+  it('loads every node of the package from the checkout, without errors, in the voice category', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const expected = Object.keys(pkg['node-red'].nodes);
+    assert.ok(expected.length > 0, 'package.json registers no nodes');
+    const sets = (await (await fetch(`${base}/nodes`, { headers: { Accept: 'application/json' } })).json()) as {
+      module: string;
+      name: string;
+      err?: string;
+      enabled: boolean;
+      types: string[];
+    }[];
+    const ours = sets.filter((s) => s.module === pkg.name);
+    for (const name of expected) {
+      const set = ours.find((s) => s.name === name);
+      assert.ok(set, `node set ${name} is not loaded`);
+      assert.equal(set.err, undefined, `node set ${name} failed: ${set.err}`);
+      assert.ok(set.enabled);
+    }
+    const html = await (await fetch(`${base}/nodes`, { headers: { Accept: 'text/html' } })).text();
+    assert.match(html, /category:\s*['"]voice['"]/);
+  });
+});
