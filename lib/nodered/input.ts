@@ -28,8 +28,13 @@ export function onInput(node: Node, handler: InputHandler): void {
   });
 }
 
-/** The first clause of an error message, for a status line. */
+/**
+ * What the status line says about an error: its own `statusText` when it has
+ * one (e.g. "server down"), else the first clause of its message.
+ */
 export function shortReason(err: Error): string {
+  const own = (err as { statusText?: unknown }).statusText;
+  if (typeof own === 'string' && own) return own;
   return err.message.split(/[:;(]/)[0].trim() || err.name;
 }
 

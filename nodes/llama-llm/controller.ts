@@ -30,6 +30,7 @@ interface RunningTurn {
 
 export class InputError extends Error {
   readonly code = 'BAD_INPUT';
+  readonly statusText = 'bad input';
 }
 
 /** Control turn id meaning "whatever turn is running" (a dashboard stop button knows no turn ids). */

@@ -57,9 +57,11 @@ export class EmbeddedEngine implements LlmEngine {
       topP: sampling.topP,
       signal,
       stopOnAbortSignal: true,
+      onToken: (generated) => {
+        tokens += generated.length;
+      },
       onTextChunk: (text) => {
         if (signal.aborted) return;
-        tokens++;
         firstTokenMs ??= performance.now() - t0;
         onText(text);
       },

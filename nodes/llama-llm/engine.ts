@@ -48,13 +48,27 @@ export interface LlmEngine {
   close(): Promise<void>;
 }
 
+const STATUS_TEXT: Record<string, string> = {
+  UNREACHABLE: 'server down',
+  LOADING: 'model loading',
+  MODEL_MISSING: 'model missing',
+  NO_MODEL: 'no model set',
+  STREAM_CUT: 'stream cut',
+  BAD_STREAM: 'bad server reply',
+  HTTP_STATUS: 'server error',
+};
+
 export class LlmEngineError extends Error {
+  /** Short text for the node's status line. */
+  readonly statusText: string;
+
   constructor(
     message: string,
     readonly code: string,
   ) {
     super(message);
     this.name = 'LlmEngineError';
+    this.statusText = STATUS_TEXT[code] ?? 'engine error';
   }
 }
 

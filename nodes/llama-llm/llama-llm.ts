@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { CATALOG } from '../../lib/models/catalog';
 import { isInstalled, modelPath, modelsDir } from '../../lib/models/models-dir';
-import { onClose, onInput } from '../../lib/nodered/input';
+import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
 import { CONFIG_VERSION, MIGRATIONS, type LlamaLlmConfig } from './config';
@@ -56,7 +56,7 @@ export = function register(RED: NodeAPI): void {
         () => node.status(Status.ready()),
         (err: Error) => {
           starting = undefined;
-          node.status(Status.failed(engine.kind === 'server' ? 'server down' : 'model missing'));
+          node.status(Status.failed(shortReason(err)));
           throw err;
         },
       );

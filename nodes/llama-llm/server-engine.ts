@@ -118,10 +118,11 @@ export class ServerEngine implements LlmEngine {
       onEarlyContent: (t) => text(t),
     };
     const reader = this.options.rawBytes ? rawReader(sink) : parsedReader(sink);
-    res.body.setEncoding('utf8');
+    // A UTF-8 character can be split across two network reads.
+    const decoder = new TextDecoder();
     try {
       for await (const chunk of res.body) {
-        reader.feed(chunk as string);
+        reader.feed(decoder.decode(chunk as Buffer, { stream: true }));
         if (failure) break;
       }
     } catch (err) {

@@ -1,0 +1,109 @@
+/**
+ * llama-llm: first-token latency and tokens/s through the node's controller
+ * versus node-llama-cpp called bare, same model and settings, same process.
+ * Also the sentence chunker's cost per token.
+ */
+import { join } from 'node:path';
+import { SentenceChunker } from '../lib/text/sentence-chunker';
+import { LlmController } from '../nodes/llama-llm/controller';
+import { EmbeddedEngine } from '../nodes/llama-llm/embedded-engine';
+import { ConversationMemory } from '../nodes/llama-llm/memory';
+import type { BenchRow } from './table';
+
+const SHARED = process.env.VOICE_SHARED_DIR ?? join(__dirname, '..', '..', 'shared');
+const MODEL = process.env.BENCH_GGUF ?? join(SHARED, 'models', 'llm', 'stories260K.gguf');
+const TURNS = 10;
+const MAX_TOKENS = 64;
+const PROMPT = 'Tell me a story about a cat.';
+const importEsm = new Function('s', 'return import(s)') as <T>(s: string) => Promise<T>;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function bare(): Promise<{ firstMs: number[]; tps: number[] }> {
+  const lib = await importEsm<typeof import('node-llama-cpp')>('node-llama-cpp');
+  const llama = await lib.getLlama({ gpu: false, build: 'never', maxThreads: 1, logLevel: lib.LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: MODEL });
+  const context = await model.createContext({ contextSize: 512, threads: 1 });
+  const session = new lib.LlamaChatSession({ contextSequence: context.getSequence() });
+  const firstMs: number[] = [];
+  const tps: number[] = [];
+  for (let i = 0; i <= TURNS; i++) {
+    session.setChatHistory([]);
+    const t0 = performance.now();
+    let first = 0;
+    let tokens = 0;
+    await session.prompt(PROMPT, {
+      maxTokens: MAX_TOKENS,
+      temperature: 0,
+      // Streaming text, as any voice use of the engine must (detokenising has its own cost).
+      onToken: (t) => {
+        tokens += t.length;
+      },
+      onTextChunk: () => {
+        first ||= performance.now();
+      },
+    });
+    if (i === 0) continue; // warm-up
+    firstMs.push(first - t0);
+    tps.push((tokens - 1) / ((performance.now() - first) / 1000));
+  }
+  await context.dispose();
+  await model.dispose();
+  await llama.dispose();
+  return { firstMs, tps };
+}
+
+async function throughNode(): Promise<{ firstMs: number[]; tps: number[] }> {
+  const engine = new EmbeddedEngine({ modelPath: MODEL, threads: 1, contextSize: 512 });
+  await engine.start();
+  const firstMs: number[] = [];
+  const tps: number[] = [];
+  for (let i = 0; i <= TURNS; i++) {
+    // A fresh memory per turn, as the bare run starts each prompt from an empty history.
+    const memory = new ConversationMemory({ tokenBudget: 400, summariseAfter: 8 }, (t) => engine.countTokens(t));
+    let metrics: { first_token_latency_total_ms: number; generation: { tokens_per_s: number } } | undefined;
+    const controller = new LlmController(
+      engine,
+      memory,
+      { systemPrompt: '', style: '', sampling: { maxTokens: MAX_TOKENS, temperature: 0, topK: 40, topP: 0.95, lowLatency: true }, chunker: {}, maxInputChars: 4000 },
+      {
+        chunk: () => undefined,
+        reply: () => undefined,
+        control: () => undefined,
+        status: () => undefined,
+        metrics: (m) => (metrics = m.payload as typeof metrics),
+      },
+    );
+    await controller.handle({ payload: PROMPT });
+    if (i === 0 || !metrics) continue;
+    firstMs.push(metrics.first_token_latency_total_ms);
+    tps.push(metrics.generation.tokens_per_s);
+  }
+  await engine.close();
+  return { firstMs, tps };
+}
+
+function chunkerCost(): number {
+  const text = 'Dr. Smith said the lights are on, e.g. in the kitchen. The heating is at 21.5 degrees! Anything else? ';
+  const pieces = text.repeat(200).match(/.{1,3}/gs) ?? [];
+  const chunker = new SentenceChunker({ firstMaxChars: 60, maxChars: 200 });
+  const t0 = performance.now();
+  for (const p of pieces) chunker.push(p);
+  chunker.flush();
+  return ((performance.now() - t0) * 1000) / pieces.length;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const b = await bare();
+  const n = await throughNode();
+  const bench = 'llm (stories260K, 1 thread)';
+  return [
+    { bench, metric: 'first token, median of 10', value: median(n.firstMs), unit: 'ms', baseline: median(b.firstMs), goal: 'ratio <= 1.1' },
+    { bench, metric: 'decode speed, median of 10', value: median(n.tps), unit: 'tok/s', baseline: median(b.tps), goal: 'ratio >= 0.9' },
+    { bench: 'sentence chunker', metric: 'cost per 3-char token', value: chunkerCost(), unit: 'µs' },
+  ];
+}
+
+if (require.main === module) {
+  void run().then(async (rows) => (await import('./table')).printTable(rows));
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { SHARED } from './paths';
+
+export const FIXTURES = join(SHARED, 'fixtures', 'llama-server');
+export const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+
+export interface Reply {
+  status?: number;
+  body: string;
+  /** Bytes per write: the body arrives in pieces this size. */
+  chunkSize?: number;
+  /** Wait before the headers (the prompt is being evaluated). */
+  delayMs?: number;
+  /** Wait between pieces. */
+  gapMs?: number;
+  /** Destroy the socket after this many bytes of body. */
+  cutAfter?: number;
+  contentType?: string;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 that plays back recorded llama-server
+ * responses, piece by piece, with the faults a real server shows.
+ */
+export class LlamaReplay {
+  readonly routes = new Map<string, (req: IncomingMessage) => Reply>();
+  readonly requests: { path: string; body: string; socketId: number }[] = [];
+  private server: Server | undefined;
+  private sockets = 0;
+  base = '';
+
+  route(path: string, reply: Reply | ((req: IncomingMessage) => Reply)): this {
+    this.routes.set(path, typeof reply === 'function' ? reply : () => reply);
+    return this;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const socket = req.socket as typeof req.socket & { replayId?: number };
+        socket.replayId ??= ++this.sockets;
+        this.requests.push({ path: req.url ?? '', body, socketId: socket.replayId });
+        const handler = this.routes.get(req.url ?? '');
+        if (!handler) {
+          res.writeHead(404).end('{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}');
+          return;
+        }
+        void play(handler(req), res);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function play(reply: Reply, res: ServerResponse): Promise<void> {
+  if (reply.delayMs) await sleep(reply.delayMs);
+  res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/event-stream' });
+  const bytes = Buffer.from(reply.body);
+  const end = reply.cutAfter ?? bytes.length;
+  const size = reply.chunkSize ?? bytes.length;
+  for (let i = 0; i < end; i += size) {
+    if (res.destroyed) return;
+    await new Promise((written) => res.write(bytes.subarray(i, Math.min(i + size, end)), written));
+    if (reply.gapMs) await sleep(reply.gapMs);
+  }
+  if (reply.cutAfter !== undefined) res.socket?.destroy();
+  else res.end();
+}
