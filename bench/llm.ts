@@ -9,13 +9,13 @@ import { LlmController } from '../nodes/llama-llm/controller';
 import { EmbeddedEngine } from '../nodes/llama-llm/embedded-engine';
 import { ConversationMemory } from '../nodes/llama-llm/memory';
 import type { BenchRow } from './table';
+import { importEsm } from '../lib/esm';
 
 const SHARED = process.env.VOICE_SHARED_DIR ?? join(__dirname, '..', '..', 'shared');
 const MODEL = process.env.BENCH_GGUF ?? join(SHARED, 'models', 'llm', 'stories260K.gguf');
 const TURNS = 10;
 const MAX_TOKENS = 64;
 const PROMPT = 'Tell me a story about a cat.';
-const importEsm = new Function('s', 'return import(s)') as <T>(s: string) => Promise<T>;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -5,13 +5,14 @@ export class EngineError extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    readonly statusText?: string,
   ) {
     super(message);
     this.name = 'EngineError';
   }
 
   static from(e: SerializedError, engine: string): EngineError {
-    const err = new EngineError(`${engine}: ${e.message}`, e.code);
+    const err = new EngineError(`${engine}: ${e.message}`, e.code, e.statusText);
     if (e.name && e.name !== 'Error') err.name = e.name;
     return err;
   }

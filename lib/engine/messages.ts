@@ -4,6 +4,8 @@ export interface SerializedError {
   name: string;
   message: string;
   code?: string;
+  /** A short text for a node's status line, when the error brings one. */
+  statusText?: string;
   stack?: string;
 }
 
@@ -21,8 +23,14 @@ export type WorkerToHost =
 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, code: typeof code === 'string' ? code : undefined, stack: err.stack };
+    const { code, statusText } = err as { code?: unknown; statusText?: unknown };
+    return {
+      name: err.name,
+      message: err.message,
+      code: typeof code === 'string' ? code : undefined,
+      statusText: typeof statusText === 'string' ? statusText : undefined,
+      stack: err.stack,
+    };
   }
   return { name: 'Error', message: String(err) };
 }

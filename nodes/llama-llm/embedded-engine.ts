@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { LlmEngineError, type ChatMessage, type GenerateRequest, type GenerateTimings, type LlmEngine } from './engine';
+import { importEsm } from '../../lib/esm';
 
 export interface EmbeddedOptions {
   modelPath: string;
@@ -8,8 +9,6 @@ export interface EmbeddedOptions {
   contextSize: number;
 }
 
-// node-llama-cpp is ESM-only; TypeScript would turn import() into require() in CommonJS output.
-const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
 
 /**
  * llama.cpp inside the Node-RED process through node-llama-cpp: no server to

@@ -1,0 +1,204 @@
+import { float32ToInt16, int16ToBuffer } from '../../lib/audio/pcm';
+import { Framer } from '../../lib/audio/framer';
+import { monoFormat } from '../../lib/audio/format';
+import { cancelsTurn, makeControl, parseControl, type ControlMessage } from '../../lib/control/protocol';
+import { newTurnId, TurnTracker } from '../../lib/control/turns';
+import type { SentenceAudio, SynthesizeRequest } from '../../lib/tts/piper-engine';
+
+/** What the controller needs from the engine: one text in, sentences out as they are ready. */
+export type Synthesize = (
+  request: SynthesizeRequest,
+  options: { signal: AbortSignal; onSentence: (s: SentenceAudio) => void },
+) => Promise<{ sentences: number; synthMs: number; audioMs: number; unknownPhonemes: string[] }>;
+
+export interface TtsOutputs {
+  audio(msg: Record<string, unknown>): void;
+  metrics(msg: Record<string, unknown>): void;
+  control(msg: ControlMessage): void;
+  status(kind: 'busy' | 'ready' | 'idle' | 'failed', text: string): void;
+  warn(text: string): void;
+}
+
+export interface TtsSettings {
+  frameMs: number;
+  maxChars: number;
+  synth: Omit<SynthesizeRequest, 'text'>;
+}
+
+interface Job {
+  turnId: string;
+  text: string;
+  complete: boolean;
+  base: Record<string, unknown>;
+  queuedAt: number;
+  /** Settles the input message: spoken, dropped, or failed. */
+  settle: (err?: Error) => void;
+}
+
+export class TtsInputError extends Error {
+  readonly code = 'BAD_INPUT';
+  readonly statusText = 'bad input';
+}
+
+/** Control turn id meaning every turn. */
+const ALL = '*';
+
+/**
+ * The piper-tts node's behaviour: text chunks are spoken in order, audio
+ * leaves in short frames as soon as each sentence is synthesised, and a
+ * cancelled turn never makes another sound.
+ */
+export class TtsController {
+  private readonly queue: Job[] = [];
+  private current: { job: Job; abort: AbortController } | undefined;
+  private readonly turns = new TurnTracker();
+  private pumping = false;
+
+  constructor(
+    private readonly synthesize: Synthesize,
+    private readonly settings: TtsSettings,
+    private readonly out: TtsOutputs,
+  ) {}
+
+  /** Takes one input message; resolves once its text is spoken (or dropped), rejects if synthesis fails. */
+  async handle(msg: Record<string, unknown>): Promise<void> {
+    if (msg.control != null) {
+      const c = parseControl(msg);
+      return this.control(c.type, c.turnId);
+    }
+    if (msg.stop === true) {
+      this.cancelAll();
+      this.out.control(makeControl('flush', ALL, { source: 'piper-tts', reason: 'stop' }));
+      this.out.status('idle', 'stopped');
+      return;
+    }
+    const complete = msg.complete === true;
+    const text = this.validate(msg.payload, complete);
+    const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
+    if (this.turns.isStale(turnId)) return;
+    if (msg.priority === true) {
+      // An announcement pre-empts whatever is being said, and silences what is already queued in the speaker.
+      this.cancelAll();
+      this.out.control(makeControl('flush', ALL, { source: 'piper-tts', reason: 'priority' }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const job: Job = { turnId, text, complete, base: { ...msg }, queuedAt: performance.now(), settle: (err) => (err ? reject(err) : resolve()) };
+      if (msg.priority === true) this.queue.unshift(job);
+      else this.queue.push(job);
+      void this.pump();
+    });
+  }
+
+  private validate(payload: unknown, complete: boolean): string {
+    if (typeof payload !== 'string') throw new TtsInputError(`msg.payload must be text to speak, got ${payload === null ? 'null' : typeof payload}`);
+    // The LLM's last chunk may be empty: it only says the reply is complete.
+    if (!payload.trim() && !complete) throw new TtsInputError('msg.payload is empty: nothing to say');
+    if (payload.length > this.settings.maxChars) throw new TtsInputError(`msg.payload has ${payload.length} characters; the limit is ${this.settings.maxChars}`);
+    return payload.trim();
+  }
+
+  private control(type: Parameters<typeof cancelsTurn>[0], turnId: string): void {
+    if (!cancelsTurn(type)) return;
+    // speech-start names the user's new turn: everything else being spoken is stale.
+    if (type === 'speech-start' || turnId === ALL) this.cancelAll(type === 'speech-start' ? turnId : undefined);
+    else this.cancelTurn(turnId);
+  }
+
+  private cancelTurn(turnId: string): void {
+    this.turns.cancel(turnId);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i].turnId === turnId) this.queue.splice(i, 1)[0].settle();
+    }
+    if (this.current?.job.turnId === turnId) this.current.abort.abort();
+  }
+
+  private cancelAll(except?: string): void {
+    const turns = new Set([...this.queue.map((j) => j.turnId), ...(this.current ? [this.current.job.turnId] : [])]);
+    for (const t of turns) if (t !== except) this.cancelTurn(t);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+        try {
+          if (!this.turns.isStale(job.turnId)) await this.speak(job);
+          job.settle();
+        } catch (err) {
+          job.settle(err as Error);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async speak(job: Job): Promise<void> {
+    const abort = new AbortController();
+    this.current = { job, abort };
+    const live = () => !abort.signal.aborted && !this.turns.isStale(job.turnId);
+    let framer: Framer | undefined;
+    let rate = 0;
+    let held: Record<string, unknown> | undefined;
+    let firstAudioMs: number | null = null;
+    const emit = (samples: Int16Array, text: string) => {
+      if (held) this.out.audio(held);
+      firstAudioMs ??= performance.now() - job.queuedAt;
+      held = { ...job.base, topic: 'audio', payload: Buffer.from(int16ToBuffer(samples)), audio: monoFormat(rate), turnId: job.turnId, text, complete: false };
+    };
+    this.out.status('busy', this.queue.length ? `speaking (${this.queue.length} queued)` : 'speaking…');
+    try {
+      const result = job.text
+        ? await this.synthesize(
+            { ...this.settings.synth, text: job.text },
+            {
+              signal: abort.signal,
+              onSentence: (s) => {
+                if (!live()) return;
+                rate = s.sampleRate;
+                framer ??= Framer.forDuration(rate, this.settings.frameMs);
+                const pcm = float32ToInt16(s.samples);
+                for (const frame of framer.push(pcm)) emit(frame, s.text);
+                const rest = framer.flush();
+                if (rest) emit(rest, s.text);
+              },
+            },
+          )
+        : undefined;
+      if (!live()) return;
+      if (!held && job.complete) {
+        // Nothing audible in this chunk, but the speaker must still learn that the turn is complete.
+        rate = rate || 16000;
+        emit(new Int16Array(Math.round((rate * this.settings.frameMs) / 1000)), '');
+      }
+      if (held) this.out.audio({ ...held, chunkEnd: true, complete: job.complete });
+      if (result?.unknownPhonemes.length) this.out.warn(`the voice has no phoneme ${result.unknownPhonemes.join(' ')}; skipped`);
+      if (result && result.sentences === 0) this.out.status('idle', 'nothing to say');
+      else this.out.status('ready', 'ready');
+      if (result) {
+        this.out.metrics({
+          topic: 'metrics',
+          stage: 'tts',
+          turnId: job.turnId,
+          payload: {
+            first_audio_ms: firstAudioMs === null ? null : Math.round(firstAudioMs * 100) / 100,
+            synth_ms: Math.round(result.synthMs * 100) / 100,
+            audio_ms: Math.round(result.audioMs),
+            rtf: result.audioMs > 0 ? Math.round((result.synthMs / result.audioMs) * 1000) / 1000 : null,
+            sentences: result.sentences,
+          },
+        });
+      }
+    } catch (err) {
+      if (live()) throw err;
+    } finally {
+      if (this.current?.job === job) this.current = undefined;
+    }
+  }
+
+  /** Drops everything (node closing). */
+  close(): void {
+    this.cancelAll();
+  }
+}
