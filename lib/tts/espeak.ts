@@ -9,6 +9,8 @@ interface EspeakModule {
 }
 
 let loading: Promise<EspeakWorker> | undefined;
+/** set_voice reloads the language's data: only call it when the voice changes. */
+let currentVoice: string | undefined;
 
 /**
  * espeak-ng compiled to WebAssembly (@echogarden/espeak-ng-emscripten): the
@@ -24,7 +26,11 @@ function espeak(): Promise<EspeakWorker> {
 /** IPA phonemes of one clause (no punctuation) in an espeak voice, words separated by spaces. */
 export async function clauseToIpa(text: string, voice: string): Promise<string> {
   const worker = await espeak();
-  if (worker.set_voice(voice, voice) !== 0) throw new Error(`espeak-ng has no voice "${voice}"`);
+  if (voice !== currentVoice) {
+    currentVoice = undefined;
+    if (worker.set_voice(voice, voice) !== 0) throw new Error(`espeak-ng has no voice "${voice}"`);
+    currentVoice = voice;
+  }
   const { code, ipa } = worker.synthesize_ipa(text);
   if (code !== 0) throw new Error(`espeak-ng could not phonemize "${text.slice(0, 40)}" (code ${code})`);
   // Phonemes come joined by "_" and espeak starts a new line at its own clause breaks.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,5 +87,16 @@ describe('npm start', function () {
     }
     const html = await (await fetch(`${base}/nodes`, { headers: { Accept: 'text/html' } })).text();
     assert.match(html, /category:\s*['"]voice['"]/);
+    for (const name of expected) assert.match(html, new RegExp(`data-help-name="${name}"`), `${name} has editor help`);
+  });
+
+  it('offers the shipped flows under Import > Examples', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const res = await fetch(`${base}/library/examples/flows/${pkg.name}/`);
+    assert.equal(res.status, 200);
+    const listing = JSON.stringify(await res.json());
+    const shipped = readdirSync(join(ROOT, 'flows')).filter((f) => f.endsWith('.json'));
+    assert.ok(shipped.length > 0);
+    for (const f of shipped) assert.ok(listing.includes(f.replace(/\.json$/, '')), `${f} missing from ${listing}`);
   });
 });
