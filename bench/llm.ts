@@ -83,6 +83,41 @@ async function throughNode(): Promise<{ firstMs: number[]; tps: number[] }> {
   return { firstMs, tps };
 }
 
+/** Interrupt → the controller has stopped the generation and sent its last message. */
+async function interruptLatency(): Promise<number[]> {
+  const engine = new EmbeddedEngine({ modelPath: MODEL, threads: 1, contextSize: 512 });
+  await engine.start();
+  const times: number[] = [];
+  for (let i = 0; i < TURNS; i++) {
+    const memory = new ConversationMemory({ tokenBudget: 400, summariseAfter: 8 }, (t) => engine.countTokens(t));
+    let interruptedAt = 0;
+    let lastOutput = 0;
+    const controller: LlmController = new LlmController(
+      engine,
+      memory,
+      { systemPrompt: '', style: '', sampling: { maxTokens: 400, temperature: 0, topK: 40, topP: 0.95, lowLatency: true }, chunker: { maxChars: 20 }, maxInputChars: 4000 },
+      {
+        chunk: () => {
+          lastOutput = performance.now();
+          if (!interruptedAt) {
+            interruptedAt = performance.now();
+            void controller.handle({ control: { v: 1, type: 'interrupt', turnId: `i-${i}`, ts: Date.now() } });
+          }
+        },
+        reply: () => (lastOutput = performance.now()),
+        metrics: () => (lastOutput = performance.now()),
+        control: () => undefined,
+        status: () => undefined,
+      },
+    );
+    await controller.handle({ payload: 'Tell me a long story.', turnId: `i-${i}` });
+    times.push(performance.now() - interruptedAt);
+    if (lastOutput > interruptedAt) throw new Error('output after the interrupt');
+  }
+  await engine.close();
+  return times;
+}
+
 function chunkerCost(): number {
   const text = 'Dr. Smith said the lights are on, e.g. in the kitchen. The heating is at 21.5 degrees! Anything else? ';
   const pieces = text.repeat(200).match(/.{1,3}/gs) ?? [];
@@ -96,10 +131,12 @@ function chunkerCost(): number {
 export async function run(): Promise<BenchRow[]> {
   const b = await bare();
   const n = await throughNode();
+  const stop = await interruptLatency();
   const bench = 'llm (stories260K, 1 thread)';
   return [
     { bench, metric: 'first token, median of 10', value: median(n.firstMs), unit: 'ms', baseline: median(b.firstMs), goal: 'ratio <= 1.1' },
     { bench, metric: 'decode speed, median of 10', value: median(n.tps), unit: 'tok/s', baseline: median(b.tps), goal: 'ratio >= 0.9' },
+    { bench, metric: 'interrupt → generation stopped (median)', value: median(stop), unit: 'ms', goal: '<= 20 ms' },
     { bench: 'sentence chunker', metric: 'cost per 3-char token', value: chunkerCost(), unit: 'µs' },
   ];
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { EmbeddedEngine } from '../../../nodes/llama-llm/embedded-engine';
+import { llmSummariser } from '../../../nodes/llama-llm/summarise';
 import { SHARED_MODELS } from '../../support/paths';
 
 describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF)', function () {
@@ -36,6 +37,11 @@ describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF)', function () {
     });
     assert.equal(afterAbort, 0);
     assert.ok(t.tokens < 100, `${t.tokens} tokens generated after an abort at the 3rd`);
+  });
+
+  it('summarises old turns with the model itself', async () => {
+    const summary = await llmSummariser(engine)('', [{ user: 'Tell me about Lily.', assistant: 'Lily was a little girl who loved to play.' }]);
+    assert.ok(summary.length > 0, 'the model wrote a summary');
   });
 
   it('counts tokens with the model tokenizer', () => {
