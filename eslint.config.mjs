@@ -11,6 +11,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
+    // Editor-side helpers run in the browser next to Node-RED's jQuery.
+    files: ['resources/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', $: 'readonly' } },
+  },
+  {
     // Node-RED constructors are plain functions; `const node = this` is the idiom its docs use.
     files: ['nodes/**/*.ts'],
     rules: { '@typescript-eslint/no-this-alias': 'off' },

@@ -16,3 +16,22 @@ export function migrate<C extends { version?: number }>(config: C, migrations: M
   }
   return current;
 }
+
+/**
+ * The first step of every node: flows saved before settings were versioned
+ * get the defaults for missing fields, and numbers or booleans the editor
+ * stored as text become real numbers and booleans.
+ */
+export function withDefaults<C>(defaults: Record<string, unknown>): Migration<C> {
+  return {
+    version: 1,
+    up: (c) => {
+      const out: Record<string, unknown> = { ...defaults, ...c };
+      for (const [key, value] of Object.entries(defaults)) {
+        if (typeof value === 'number') out[key] = Number(out[key] === '' ? value : out[key]);
+        if (typeof value === 'boolean') out[key] = out[key] === true || out[key] === 'true';
+      }
+      return out as C & Record<string, unknown>;
+    },
+  };
+}

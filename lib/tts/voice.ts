@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { CodedError } from '../coded-error';
 
 /** The parts of a Piper voice's .onnx.json that synthesis needs. */
 export interface VoiceConfig {
@@ -20,17 +21,9 @@ const STATUS_TEXT: Record<string, string> = {
   BAD_SPEAKER: 'bad speaker id',
 };
 
-export class VoiceError extends Error {
-  /** Short text for the node's status line. */
-  readonly statusText: string;
-
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'VoiceError';
-    this.statusText = STATUS_TEXT[code] ?? 'voice error';
+export class VoiceError extends CodedError {
+  constructor(message: string, code: string) {
+    super(message, code, STATUS_TEXT[code] ?? 'voice error');
   }
 }
 

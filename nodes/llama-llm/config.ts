@@ -1,5 +1,5 @@
 import type { NodeDef } from 'node-red';
-import type { Migration } from '../../lib/nodered/migrate';
+import { withDefaults, type Migration } from '../../lib/nodered/migrate';
 
 /** The llama-llm node's saved settings (what the editor stores in the flow). */
 export interface LlamaLlmConfig extends NodeDef {
@@ -50,20 +50,5 @@ export const DEFAULTS: Omit<LlamaLlmConfig, keyof NodeDef> = {
   maxChunkChars: 200,
 };
 
-/**
- * Version 0 = flows saved before settings were versioned: missing fields get
- * their defaults, and numbers typed into the editor as text become numbers.
- */
-export const MIGRATIONS: Migration<LlamaLlmConfig>[] = [
-  {
-    version: 1,
-    up: (c) => {
-      const out: Record<string, unknown> = { ...DEFAULTS, ...c };
-      for (const [key, value] of Object.entries(DEFAULTS)) {
-        if (typeof value === 'number') out[key] = Number(out[key] === '' ? value : out[key]);
-        if (typeof value === 'boolean') out[key] = out[key] === true || out[key] === 'true';
-      }
-      return out as LlamaLlmConfig & Record<string, unknown>;
-    },
-  },
-];
+/** Steps that bring a saved config up to date (see lib/nodered/migrate.ts). */
+export const MIGRATIONS: Migration<LlamaLlmConfig>[] = [withDefaults<LlamaLlmConfig>(DEFAULTS)];

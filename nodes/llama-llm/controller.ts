@@ -1,3 +1,4 @@
+import { inputError } from '../../lib/coded-error';
 import { cancelsTurn, makeControl, parseControl, type ControlMessage } from '../../lib/control/protocol';
 import { newTurnId, TurnTracker } from '../../lib/control/turns';
 import { SentenceChunker, type ChunkerOptions } from '../../lib/text/sentence-chunker';
@@ -26,11 +27,6 @@ interface RunningTurn {
   conversationId: string;
   abort: AbortController;
   done: Promise<void>;
-}
-
-export class InputError extends Error {
-  readonly code = 'BAD_INPUT';
-  readonly statusText = 'bad input';
 }
 
 /** Control turn id meaning "whatever turn is running" (a dashboard stop button knows no turn ids). */
@@ -69,11 +65,11 @@ export class LlmController {
   }
 
   private validate(payload: unknown): string {
-    if (typeof payload !== 'string') throw new InputError(`msg.payload must be text, got ${payload === null ? 'null' : typeof payload}`);
+    if (typeof payload !== 'string') throw inputError(`msg.payload must be text, got ${payload === null ? 'null' : typeof payload}`);
     const text = payload.trim();
-    if (!text) throw new InputError('msg.payload is empty: nothing to answer');
+    if (!text) throw inputError('msg.payload is empty: nothing to answer');
     if (text.length > this.settings.maxInputChars) {
-      throw new InputError(`msg.payload has ${text.length} characters; the limit is ${this.settings.maxInputChars}`);
+      throw inputError(`msg.payload has ${text.length} characters; the limit is ${this.settings.maxInputChars}`);
     }
     return text;
   }

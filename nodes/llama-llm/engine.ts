@@ -1,3 +1,5 @@
+import { CodedError } from '../../lib/coded-error';
+
 /** What both LLM engines (a llama-server, or llama.cpp in-process) offer the controller. */
 
 export interface ChatMessage {
@@ -58,17 +60,9 @@ const STATUS_TEXT: Record<string, string> = {
   HTTP_STATUS: 'server error',
 };
 
-export class LlmEngineError extends Error {
-  /** Short text for the node's status line. */
-  readonly statusText: string;
-
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'LlmEngineError';
-    this.statusText = STATUS_TEXT[code] ?? 'engine error';
+export class LlmEngineError extends CodedError {
+  constructor(message: string, code: string) {
+    super(message, code, STATUS_TEXT[code] ?? 'engine error');
   }
 }
 

@@ -1,5 +1,5 @@
 import type { NodeDef } from 'node-red';
-import type { Migration } from '../../lib/nodered/migrate';
+import { withDefaults, type Migration } from '../../lib/nodered/migrate';
 
 export interface PiperTtsConfig extends NodeDef {
   version?: number;
@@ -25,16 +25,5 @@ export const DEFAULTS: Omit<PiperTtsConfig, keyof NodeDef> = {
   threads: 1,
 };
 
-/** Version 0 = saved before versioning: defaults filled, numbers typed as text made numbers. */
-export const MIGRATIONS: Migration<PiperTtsConfig>[] = [
-  {
-    version: 1,
-    up: (c) => {
-      const out: Record<string, unknown> = { ...DEFAULTS, ...c };
-      for (const [key, value] of Object.entries(DEFAULTS)) {
-        if (typeof value === 'number') out[key] = Number(out[key] === '' ? value : out[key]);
-      }
-      return out as PiperTtsConfig & Record<string, unknown>;
-    },
-  },
-];
+/** Steps that bring a saved config up to date (see lib/nodered/migrate.ts). */
+export const MIGRATIONS: Migration<PiperTtsConfig>[] = [withDefaults<PiperTtsConfig>(DEFAULTS)];

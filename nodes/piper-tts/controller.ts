@@ -1,3 +1,4 @@
+import { inputError } from '../../lib/coded-error';
 import { float32ToInt16, int16ToBuffer } from '../../lib/audio/pcm';
 import { Framer } from '../../lib/audio/framer';
 import { monoFormat } from '../../lib/audio/format';
@@ -33,11 +34,6 @@ interface Job {
   queuedAt: number;
   /** Settles the input message: spoken, dropped, or failed. */
   settle: (err?: Error) => void;
-}
-
-export class TtsInputError extends Error {
-  readonly code = 'BAD_INPUT';
-  readonly statusText = 'bad input';
 }
 
 /** Control turn id meaning every turn. */
@@ -90,10 +86,10 @@ export class TtsController {
   }
 
   private validate(payload: unknown, complete: boolean): string {
-    if (typeof payload !== 'string') throw new TtsInputError(`msg.payload must be text to speak, got ${payload === null ? 'null' : typeof payload}`);
+    if (typeof payload !== 'string') throw inputError(`msg.payload must be text to speak, got ${payload === null ? 'null' : typeof payload}`);
     // The LLM's last chunk may be empty: it only says the reply is complete.
-    if (!payload.trim() && !complete) throw new TtsInputError('msg.payload is empty: nothing to say');
-    if (payload.length > this.settings.maxChars) throw new TtsInputError(`msg.payload has ${payload.length} characters; the limit is ${this.settings.maxChars}`);
+    if (!payload.trim() && !complete) throw inputError('msg.payload is empty: nothing to say');
+    if (payload.length > this.settings.maxChars) throw inputError(`msg.payload has ${payload.length} characters; the limit is ${this.settings.maxChars}`);
     return payload.trim();
   }
 

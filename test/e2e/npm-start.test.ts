@@ -90,6 +90,16 @@ describe('npm start', function () {
     for (const name of expected) assert.match(html, new RegExp(`data-help-name="${name}"`), `${name} has editor help`);
   });
 
+  it('serves the editor helper and the model lists behind the admin API', async () => {
+    const helperJs = await fetch(`${base}/resources/node-red-contrib-realtime-voice/model-select.js`);
+    assert.equal(helperJs.status, 200);
+    assert.match(await helperJs.text(), /fillModelSelect/);
+    const llm = (await (await fetch(`${base}/realtime-voice/llm-models`)).json()) as { installed: unknown[]; physicalCores: number };
+    assert.ok(Array.isArray(llm.installed) && llm.physicalCores >= 1);
+    const voices = (await (await fetch(`${base}/realtime-voice/tts-voices`)).json()) as { installed: unknown[] };
+    assert.ok(Array.isArray(voices.installed));
+  });
+
   it('offers the shipped flows under Import > Examples', async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     const res = await fetch(`${base}/library/examples/flows/${pkg.name}/`);

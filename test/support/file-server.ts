@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LocalServer } from './local-server';
 
 export interface ServedFile {
   body: Buffer;
@@ -12,16 +12,14 @@ export interface ServedFile {
  * A real HTTP server on 127.0.0.1 for downloader tests: serves files with
  * Range support, 404 for unknown paths, redirects, and connection resets.
  */
-export class FileServer {
+export class FileServer extends LocalServer {
   readonly files = new Map<string, ServedFile>();
   readonly redirects = new Map<string, string>();
   readonly requests: { path: string; headers: IncomingHttpHeaders }[] = [];
-  private server: Server | undefined;
   private resetDone = new Set<string>();
-  base = '';
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+  protected create(): Server {
+    return createServer((req, res) => {
       const path = req.url ?? '/';
       this.requests.push({ path, headers: req.headers });
       const target = this.redirects.get(path);
@@ -52,14 +50,6 @@ export class FileServer {
       }
       res.end(part);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
   }
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SHARED } from './paths';
+import { LocalServer } from './local-server';
 
 export const FIXTURES = join(SHARED, 'fixtures', 'llama-server');
 export const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -25,20 +25,18 @@ export interface Reply {
  * A real HTTP server on 127.0.0.1 that plays back recorded llama-server
  * responses, piece by piece, with the faults a real server shows.
  */
-export class LlamaReplay {
+export class LlamaReplay extends LocalServer {
   readonly routes = new Map<string, (req: IncomingMessage) => Reply>();
   readonly requests: { path: string; body: string; socketId: number }[] = [];
-  private server: Server | undefined;
   private sockets = 0;
-  base = '';
 
   route(path: string, reply: Reply | ((req: IncomingMessage) => Reply)): this {
     this.routes.set(path, typeof reply === 'function' ? reply : () => reply);
     return this;
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+  protected create(): Server {
+    return createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
@@ -53,14 +51,6 @@ export class LlamaReplay {
         void play(handler(req), res);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
   }
 }
 

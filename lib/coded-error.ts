@@ -1,0 +1,19 @@
+/**
+ * An error with a stable `code` (for flows that branch on msg.error) and a
+ * short `statusText` that the node shell shows under the node (shortReason).
+ */
+export class CodedError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly statusText: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A message the node cannot use: wrong type, empty, too long. */
+export function inputError(message: string): CodedError {
+  return new CodedError(message, 'BAD_INPUT', 'bad input');
+}
