@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import type { Node, NodeAPI } from 'node-red';
+import type { AsrEvent, AsrInfo } from '../../lib/asr/asr-engine';
+import { EngineHost } from '../../lib/engine/host';
+import { CATALOG } from '../../lib/models/catalog';
+import { isInstalled, modelPath } from '../../lib/models/models-dir';
+import { onClose, onInput, shortReason } from '../../lib/nodered/input';
+import { migrate } from '../../lib/nodered/migrate';
+import { Status } from '../../lib/nodered/status';
+import { MIGRATIONS, type AsrConfig } from './config';
+import { AsrController } from './controller';
+
+function installedRecognizers(): { name: string; description: string; path: string }[] {
+  return CATALOG.filter((e) => e.kind === 'asr' && isInstalled(e)).map((e) => ({ name: e.name, description: e.description, path: modelPath(e) }));
+}
+
+function defaultVad(): string {
+  const vad = CATALOG.find((e) => e.name === 'vad-silero');
+  return vad && isInstalled(vad) ? join(modelPath(vad), vad.files[0].path) : '';
+}
+
+export = function register(RED: NodeAPI): void {
+  function AsrNode(this: Node, raw: AsrConfig) {
+    RED.nodes.createNode(this, raw);
+    const node = this;
+    const config = migrate(raw, MIGRATIONS);
+    const vadModel = config.vadModel.trim() || defaultVad();
+    const modelDir = config.modelDir.trim() || installedRecognizers()[0]?.path || '';
+    const engine = new EngineHost({
+      modulePath: require.resolve('../../lib/asr/asr-engine'),
+      name: 'asr',
+      options: {
+        vad: { model: vadModel, threshold: config.vadThreshold, minSpeech: config.minSpeech, minSilence: config.minSilence, maxSpeech: config.maxSpeech },
+        modelDir,
+        language: config.language,
+      },
+    });
+    engine.on('crash', (err: Error) => node.warn(`${err.message}; restarting`));
+    const controller = new AsrController(
+      (method, samples) => engine.call<AsrEvent[]>(method, samples, { transfer: [samples.buffer] }),
+      { pauseDuringPrefill: config.pauseDuringPrefill, maxPausedSeconds: 30 },
+      {
+        transcript: (m) => node.send([m, null, null]),
+        control: (m) => node.send([null, m, null]),
+        metrics: (m) => node.send([null, null, m]),
+        status: (kind, text) => node.status(Status[kind](text)),
+      },
+    );
+
+    node.status(Status.waiting('loading model…'));
+    if (!vadModel) {
+      node.status(Status.failed('no VAD model'));
+      node.error(new Error('no Silero VAD model: run "npx realtime-voice models pull vad-silero" or set its path'));
+    } else {
+      engine.start().then(
+        (info) => node.status((info as AsrInfo).kind === 'vad-only' ? Status.ready('VAD only') : Status.ready('listening')),
+        (err: Error) => {
+          node.status(Status.failed(shortReason(err)));
+          node.error(err);
+        },
+      );
+    }
+
+    onInput(node, (msg) => {
+      const m = msg as unknown as Record<string, unknown>;
+      // The end of a recording (msg.flush): an utterance in progress ends now.
+      return m.flush === true ? controller.flush() : controller.handle(m);
+    });
+    onClose(node, () => engine.close());
+  }
+
+  RED.nodes.registerType('asr', AsrNode as never);
+
+  // Installed recognisers for the editor's dropdown.
+  RED.httpAdmin.get('/realtime-voice/asr-models', RED.auth.needsPermission('asr.read'), (_req, res) => {
+    res.json({ installed: installedRecognizers() });
+  });
+};

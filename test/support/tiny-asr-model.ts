@@ -1,0 +1,38 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeModel } from './onnx-builder';
+
+/**
+ * A tiny NeMo-CTC-shaped recogniser that sherpa-onnx loads like a real one
+ * (inputs audio_signal [N, 80, T] and length [N]; output log-probs [N, T, V];
+ * metadata vocab_size, subsampling_factor, normalize_type). Its "acoustics":
+ * a frame whose mean log-mel energy is above a threshold is token "s", any
+ * other frame is blank. So speech decodes to "s…", silence and noise to "".
+ */
+export function writeTinyAsrModel(dir: string): string {
+  const folder = join(dir, 'tiny-nemo-ctc');
+  mkdirSync(folder, { recursive: true });
+  writeModel(join(folder, 'model.onnx'), {
+    inputs: [
+      { name: 'audio_signal', type: 'float', shape: ['N', 80, 'T'] },
+      { name: 'length', type: 'int64', shape: ['N'] },
+    ],
+    outputs: [{ name: 'logprobs', type: 'float', shape: ['N', 'T', 2] }],
+    initializers: [
+      { name: 'axis1', type: 'int64', dims: [1], values: [1] },
+      // logits = [0, mean + 6]: blank wins in quiet frames (mean log-mel below -6), "s" in loud ones.
+      { name: 'weights', type: 'float', dims: [1, 2], values: [0, 1] },
+      { name: 'bias', type: 'float', dims: [2], values: [0, 6] },
+    ],
+    nodes: [
+      { op: 'ReduceMean', inputs: ['audio_signal'], outputs: ['energy'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['axes', 'keepdims'] },
+      { op: 'Transpose', inputs: ['energy'], outputs: ['energy_t'], attrs: { perm: [0, 2, 1] }, intAttrs: ['perm'] },
+      { op: 'MatMul', inputs: ['energy_t', 'weights'], outputs: ['scaled'] },
+      { op: 'Add', inputs: ['scaled', 'bias'], outputs: ['logits'] },
+      { op: 'LogSoftmax', inputs: ['logits'], outputs: ['logprobs'], attrs: { axis: -1 }, intAttrs: ['axis'] },
+    ],
+    metadata: { model_type: 'EncDecCTCModelBPE', vocab_size: 2, subsampling_factor: 1, normalize_type: '' },
+  });
+  writeFileSync(join(folder, 'tokens.txt'), '<blk> 0\ns 1\n');
+  return folder;
+}
