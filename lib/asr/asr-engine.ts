@@ -97,7 +97,7 @@ export function createEngine(options: AsrOptions): Engine {
       const { samples, ...end } = e;
       out.push(end);
       const t0 = performance.now();
-      let text = '';
+      let text: string;
       if (online && stream) {
         if (!fedFresh) stream.acceptWaveform({ samples: fresh, sampleRate: SAMPLE_RATE });
         // A little silence lets the model emit the last word before the stream closes.
