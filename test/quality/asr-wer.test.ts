@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AsrEvent } from '../../lib/asr/asr-engine';
+import { readWavMono } from '../../lib/audio/wav';
+import { EngineHost } from '../../lib/engine/host';
+import { scoringWords, wordErrors } from '../../lib/text/wer';
+import { SHARED_MODELS, TESTDATA } from '../support/paths';
+import { installedModel } from '../support/real-models';
+
+const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+
+describe('quality: word error rate on the ARCTIC clips (real recogniser)', function () {
+  this.timeout(600_000);
+  const model = installedModel('asr-zipformer-en-20m');
+
+  it('streaming zipformer 20M: WER <= 10 %', async function () {
+    if (!model) {
+      console.log('      skipped: no model (run: npx realtime-voice models pull asr-zipformer-en-20m, or set VOICE_MODELS_DIR)');
+      this.skip();
+    }
+    const refs = readFileSync(join(TESTDATA, 'trans.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('arctic_'))
+      .map((l) => l.split('\t'));
+    const host = new EngineHost({ modulePath: require.resolve('../../lib/asr/asr-engine'), name: 'asr', options: { vad, modelDir: model } });
+    let errors = 0;
+    let words = 0;
+    try {
+      for (const [file, , reference] of refs) {
+        const { samples } = await readWavMono(join(TESTDATA, file));
+        const audio = new Float32Array(samples.length + 16000);
+        audio.set(samples);
+        const finals: string[] = [];
+        for (let i = 0; i < audio.length; i += 320) {
+          for (const e of await host.call<AsrEvent[]>('audio', audio.slice(i, i + 320))) if (e.type === 'final') finals.push(e.text);
+        }
+        for (const e of await host.call<AsrEvent[]>('flush', new Float32Array(0))) if (e.type === 'final') finals.push(e.text);
+        const ref = scoringWords(reference);
+        const hyp = scoringWords(finals.join(' '));
+        errors += wordErrors(ref, hyp);
+        words += ref.length;
+        console.log(`      ${file}: "${finals.join(' ')}"`);
+      }
+    } finally {
+      await host.close();
+    }
+    const wer = errors / words;
+    console.log(`      WER ${(wer * 100).toFixed(1)} % over ${words} words`);
+    assert.ok(wer <= 0.1, `WER ${(wer * 100).toFixed(1)} %`);
+  });
+});
