@@ -1,31 +1,21 @@
-import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import type { AsrEvent, AsrInfo } from '../../lib/asr/asr-engine';
 import { EngineHost } from '../../lib/engine/host';
-import { CATALOG } from '../../lib/models/catalog';
-import { isInstalled, modelPath } from '../../lib/models/models-dir';
+import { installedModels } from '../../lib/models/installed';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
 import { MIGRATIONS, type AsrConfig } from './config';
 import { AsrController } from './controller';
 
-function installedRecognizers(): { name: string; description: string; path: string }[] {
-  return CATALOG.filter((e) => e.kind === 'asr' && isInstalled(e)).map((e) => ({ name: e.name, description: e.description, path: modelPath(e) }));
-}
-
-function defaultVad(): string {
-  const vad = CATALOG.find((e) => e.name === 'vad-silero');
-  return vad && isInstalled(vad) ? join(modelPath(vad), vad.files[0].path) : '';
-}
 
 export = function register(RED: NodeAPI): void {
   function AsrNode(this: Node, raw: AsrConfig) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
-    const vadModel = config.vadModel.trim() || defaultVad();
-    const modelDir = config.modelDir.trim() || installedRecognizers()[0]?.path || '';
+    const vadModel = config.vadModel.trim() || installedModels('vad')[0]?.path || '';
+    const modelDir = config.modelDir.trim() || installedModels('asr')[0]?.path || '';
     const engine = new EngineHost({
       modulePath: require.resolve('../../lib/asr/asr-engine'),
       name: 'asr',
@@ -73,6 +63,6 @@ export = function register(RED: NodeAPI): void {
 
   // Installed recognisers for the editor's dropdown.
   RED.httpAdmin.get('/realtime-voice/asr-models', RED.auth.needsPermission('asr.read'), (_req, res) => {
-    res.json({ installed: installedRecognizers() });
+    res.json({ installed: installedModels('asr') });
   });
 };

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
-import { CATALOG } from '../../lib/models/catalog';
-import { isInstalled, modelPath, modelsDir } from '../../lib/models/models-dir';
+import { installedModels } from '../../lib/models/installed';
+import { modelsDir } from '../../lib/models/models-dir';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
@@ -80,11 +79,6 @@ export = function register(RED: NodeAPI): void {
 
   // Lets the editor offer installed GGUF files in a dropdown instead of a typed path.
   RED.httpAdmin.get('/realtime-voice/llm-models', RED.auth.needsPermission('llama-llm.read'), (_req, res) => {
-    const installed = CATALOG.filter((e) => e.kind === 'llm' && isInstalled(e)).map((e) => ({
-      name: e.name,
-      description: e.description,
-      path: join(modelPath(e), e.files[0].path),
-    }));
-    res.json({ modelsDir: modelsDir(), installed, physicalCores: physicalCores(), configVersion: CONFIG_VERSION });
+    res.json({ modelsDir: modelsDir(), installed: installedModels('llm'), physicalCores: physicalCores(), configVersion: CONFIG_VERSION });
   });
 };

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { EngineHost } from '../../lib/engine/host';
-import { CATALOG } from '../../lib/models/catalog';
-import { isInstalled, modelPath } from '../../lib/models/models-dir';
+import { installedModels } from '../../lib/models/installed';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
@@ -10,16 +8,13 @@ import type { SentenceAudio } from '../../lib/tts/piper-engine';
 import { MIGRATIONS, type PiperTtsConfig } from './config';
 import { TtsController, type Synthesize } from './controller';
 
-function installedVoices(): { name: string; description: string; path: string }[] {
-  return CATALOG.filter((e) => e.kind === 'tts' && isInstalled(e)).map((e) => ({ name: e.name, description: e.description, path: join(modelPath(e), 'voice.onnx') }));
-}
 
 export = function register(RED: NodeAPI): void {
   function PiperTtsNode(this: Node, raw: PiperTtsConfig) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
-    const voice = config.voicePath.trim() || installedVoices()[0]?.path || '';
+    const voice = config.voicePath.trim() || installedModels('tts')[0]?.path || '';
     const engine = new EngineHost({ modulePath: require.resolve('../../lib/tts/piper-engine'), name: 'piper-tts', options: { modelPath: voice, threads: config.threads } });
     engine.on('crash', (err: Error) => node.warn(`${err.message}; restarting`));
 
@@ -61,6 +56,6 @@ export = function register(RED: NodeAPI): void {
 
   // Installed voices for the editor's dropdown.
   RED.httpAdmin.get('/realtime-voice/tts-voices', RED.auth.needsPermission('piper-tts.read'), (_req, res) => {
-    res.json({ installed: installedVoices() });
+    res.json({ installed: installedModels('tts') });
   });
 };

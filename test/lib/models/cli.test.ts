@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BUNDLES, CATALOG, type CatalogEntry } from '../../../lib/models/catalog';
 import { runCli } from '../../../lib/models/cli';
+import { installedModels } from '../../../lib/models/installed';
 import { modelsDir } from '../../../lib/models/models-dir';
 import { sha256File } from '../../../lib/models/verify';
 import { FileServer, randomFile } from '../../support/file-server';
@@ -37,6 +38,27 @@ describe('model catalog', () => {
         assert.ok(entry, `${bundle} lists unknown ${name}`);
         assert.ok(entry.files.every((f) => f.sha256 && f.size), `${bundle}: ${name} is not fully verified`);
       }
+    }
+  });
+
+  it('lists installed models per kind: archives as folders, single files as the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-installed-'));
+    try {
+      for (const name of ['vad-silero', 'asr-zipformer-en-20m']) {
+        mkdirSync(join(dir, name));
+        writeFileSync(join(dir, name, '.installed.json'), '{"name":"x","files":[]}');
+      }
+      assert.deepEqual(
+        installedModels('vad', dir).map((m) => m.path),
+        [join(dir, 'vad-silero', 'silero_vad.onnx')],
+      );
+      assert.deepEqual(
+        installedModels('asr', dir).map((m) => m.path),
+        [join(dir, 'asr-zipformer-en-20m')],
+      );
+      assert.deepEqual(installedModels('tts', dir), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

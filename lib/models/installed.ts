@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { CATALOG, type ModelKind } from './catalog';
+import { isInstalled, modelPath } from './models-dir';
+
+/** An installed catalog model, as the editor's dropdowns list it. */
+export interface InstalledModel {
+  name: string;
+  description: string;
+  /** What a node loads: the model folder, or its main file for single-file models. */
+  path: string;
+}
+
+/**
+ * The catalog models of one kind that are installed, in catalog order (so the
+ * first is the default a node uses when none is chosen). Archive models are
+ * folders; single-file models point at their first file.
+ */
+export function installedModels(kind: ModelKind, dir?: string): InstalledModel[] {
+  return CATALOG.filter((e) => e.kind === kind && isInstalled(e, dir)).map((e) => {
+    const folder = modelPath(e, dir);
+    const main = e.files[0];
+    return { name: e.name, description: e.description, path: main.archive ? folder : join(folder, main.path) };
+  });
+}
