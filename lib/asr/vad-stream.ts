@@ -5,6 +5,9 @@
  * stream time. Runs inside a worker engine (native calls block).
  */
 
+import { existsSync } from 'node:fs';
+import { CodedError } from '../coded-error';
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sherpa = require('sherpa-onnx-node');
 
@@ -46,6 +49,10 @@ export class VadStream {
   private speaking = false;
 
   constructor(private readonly settings: VadSettings) {
+    // sherpa-onnx ends the whole process on a missing model file: check first.
+    if (!settings.model || !existsSync(settings.model)) {
+      throw new CodedError(`Silero VAD model not found: ${settings.model || '(none set)'}`, 'VAD_MISSING', 'VAD model missing');
+    }
     this.vad = new sherpa.Vad(
       {
         sileroVad: {

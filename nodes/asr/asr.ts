@@ -38,18 +38,13 @@ export = function register(RED: NodeAPI): void {
     );
 
     node.status(Status.waiting('loading model…'));
-    if (!vadModel) {
-      node.status(Status.failed('no VAD model'));
-      node.error(new Error('no Silero VAD model: run "npx realtime-voice models pull vad-silero" or set its path'));
-    } else {
-      engine.start().then(
-        (info) => node.status((info as AsrInfo).kind === 'vad-only' ? Status.ready('VAD only') : Status.ready('listening')),
-        (err: Error) => {
-          node.status(Status.failed(shortReason(err)));
-          node.error(err);
-        },
-      );
-    }
+    engine.start().then(
+      (info) => node.status((info as AsrInfo).kind === 'vad-only' ? Status.ready('VAD only') : Status.ready('listening')),
+      (err: Error) => {
+        node.status(Status.failed(shortReason(err)));
+        node.error(vadModel ? err : new Error(`${err.message}: run "npx realtime-voice models pull vad-silero" or set the VAD model path`));
+      },
+    );
 
     onInput(node, (msg) => {
       const m = msg as unknown as Record<string, unknown>;

@@ -55,6 +55,11 @@ describe('ASR engine in a worker (real Silero VAD, tiny sherpa-onnx recogniser)'
     );
   });
 
+  it('refuses a missing VAD model with a clear error instead of letting sherpa-onnx exit', async () => {
+    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad: { ...vad, model: join(dir, 'no-vad.onnx') }, modelDir: '' } });
+    await assert.rejects(host.start(), { code: 'VAD_MISSING', message: /Silero VAD model not found/ });
+  });
+
   it('names the missing file of a model folder instead of letting sherpa-onnx exit', async () => {
     const broken = writeTinyAsrModel(join(dir, 'broken'));
     unlinkSync(join(broken, 'tokens.txt'));
