@@ -4,6 +4,7 @@
  * the user speaks (streaming models: partial results) or per utterance
  * (Whisper, Moonshine, SenseVoice, NeMo CTC).
  */
+import { AudioHistory } from '../audio/history';
 import type { CallContext, Engine } from '../engine/engine';
 import { detectRecognizer, type RecognizerSpec } from './recognizers';
 import { SAMPLE_RATE, VadStream, type VadEvent, type VadSettings } from './vad-stream';
@@ -45,31 +46,12 @@ interface OfflineRecognizer {
   getResult(s: SherpaStream): { text: string };
 }
 
-/** The last few seconds of audio, so a streaming decode can start at the speech onset the VAD reports late. */
-class History {
-  private readonly buf = new Float32Array(SAMPLE_RATE * 3);
-  private total = 0;
-
-  push(samples: Float32Array): void {
-    for (let i = 0; i < samples.length; i++) this.buf[(this.total + i) % this.buf.length] = samples[i];
-    this.total += samples.length;
-  }
-
-  /** Samples from stream time `fromMs` to now (as much as is kept). */
-  since(fromMs: number): Float32Array {
-    const from = Math.max(Math.round((fromMs / 1000) * SAMPLE_RATE), this.total - this.buf.length);
-    const out = new Float32Array(Math.max(0, this.total - from));
-    for (let i = 0; i < out.length; i++) out[i] = this.buf[(from + i) % this.buf.length];
-    return out;
-  }
-}
-
 export function createEngine(options: AsrOptions): Engine {
   const spec = options.modelDir ? detectRecognizer(options.modelDir, options.language) : undefined;
   const online = spec?.streaming ? (new sherpa.OnlineRecognizer(spec.config) as OnlineRecognizer) : undefined;
   const offline = spec && !spec.streaming ? (new sherpa.OfflineRecognizer(spec.config) as OfflineRecognizer) : undefined;
   let vad = new VadStream(options.vad);
-  const history = new History();
+  const history = new AudioHistory(SAMPLE_RATE, 3);
   let stream: SherpaStream | undefined;
   let partial = '';
   const info: AsrInfo = { kind: spec?.kind ?? 'vad-only', streaming: Boolean(online) };
