@@ -98,6 +98,12 @@ describe('npm start', function () {
     assert.ok(Array.isArray(llm.installed) && llm.physicalCores >= 1);
     const voices = (await (await fetch(`${base}/realtime-voice/tts-voices`)).json()) as { installed: unknown[] };
     assert.ok(Array.isArray(voices.installed));
+    const recognisers = (await (await fetch(`${base}/realtime-voice/asr-models`)).json()) as { installed: unknown[] };
+    assert.ok(Array.isArray(recognisers.installed));
+    assert.deepEqual(await (await fetch(`${base}/realtime-voice/voiceprints`)).json(), { names: [], deployed: false });
+    const del = await fetch(`${base}/realtime-voice/voiceprints/nobody`, { method: 'DELETE' });
+    assert.equal(del.status, 404);
+    assert.match(((await del.json()) as { error: string }).error, /deploy a voiceprint node first/);
   });
 
   it('offers the shipped flows under Import > Examples', async () => {

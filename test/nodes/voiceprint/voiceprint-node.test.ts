@@ -120,6 +120,14 @@ describe('voiceprint node (real runtime, tiny speaker model)', function () {
     assert.ok(frames.length - echoPassed > userSent - 40, 'the user is heard');
   });
 
+  it('enrols live from the next seconds of audio through the node', async () => {
+    await helper.load(voiceprintNode, flow('tag'));
+    const enrolled = nextMessage<Event>('events');
+    helper.getNode('vp').receive({ enroll: 'live-aew', seconds: 4 } as never);
+    await play('arctic_aew_a0001');
+    assert.deepEqual((await enrolled).payload, { name: 'live-aew', ok: true, samples: 1 });
+  });
+
   it('keeps enrolments across a restart, lists and forgets them', async () => {
     const userDir = mkdtempSync(join(dir, 'persist-'));
     helper.settings({ userDir });
