@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CodedError } from '../coded-error';
 
-export type RecognizerKind = 'streaming-transducer' | 'whisper' | 'moonshine' | 'sensevoice' | 'nemo-ctc';
+export type RecognizerKind = 'streaming-transducer' | 'streaming-ctc' | 'whisper' | 'moonshine' | 'sensevoice' | 'nemo-ctc';
 
 /** A recogniser found in a model folder, ready for sherpa-onnx. */
 export interface RecognizerSpec {
@@ -106,6 +106,14 @@ export function detectRecognizer(dir: string, language = ''): RecognizerSpec {
       kind: 'sensevoice',
       streaming: false,
       config: { featConfig: feat, modelConfig: { senseVoice: { model, language: language || 'auto', useInverseTextNormalization: 1 }, tokens: tokens(), ...common } },
+    };
+  }
+  // NeMo's cache-aware streaming CTC models look like the offline ones from outside; their archives say "streaming".
+  if (/streaming/i.test(basename(dir))) {
+    return {
+      kind: 'streaming-ctc',
+      streaming: true,
+      config: { featConfig: feat, modelConfig: { nemoCtc: { model }, tokens: tokens(), ...common }, decodingMethod: 'greedy_search' },
     };
   }
   return {

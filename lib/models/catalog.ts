@@ -77,6 +77,14 @@ export const CATALOG: CatalogEntry[] = [
     'Apache-2.0',
   ),
   sherpaAsr(
+    'asr-nemo-streaming-ctc-en-80ms',
+    'sherpa-onnx-nemo-streaming-fast-conformer-ctc-en-80ms-int8.tar.bz2',
+    99459493,
+    '479759fbd5c69c909e7175d7773105a1bfabf82fa533de68c546c89d85f234e8',
+    'NVIDIA streaming fast-conformer CTC, English, 80 ms chunks (int8): partial transcripts',
+    'unknown (NVIDIA; check the model card)',
+  ),
+  sherpaAsr(
     'asr-moonshine-tiny-en',
     'sherpa-onnx-moonshine-tiny-en-int8.tar.bz2',
     107600538,

@@ -7,7 +7,7 @@ import { detectRecognizer } from '../../../lib/asr/recognizers';
 import { readWavMono } from '../../../lib/audio/wav';
 import { EngineHost } from '../../../lib/engine/host';
 import { SHARED_MODELS, TESTDATA } from '../../support/paths';
-import { writeTinyAsrModel } from '../../support/tiny-asr-model';
+import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
 
 const ENGINE = require.resolve('../../../lib/asr/asr-engine');
 const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
@@ -39,6 +39,21 @@ describe('ASR engine in a worker (real Silero VAD, tiny sherpa-onnx recogniser)'
     const final = events[2] as Extract<AsrEvent, { type: 'final' }>;
     assert.match(final.text, /^s+$/, 'the tiny model writes "s" for loud frames: its decoder ran on the speech');
     assert.ok(final.recognitionMs >= 0 && final.speechEndMs > final.speechStartMs);
+  });
+
+  it('streams partial transcripts while the user speaks, then a final one (streaming model)', async () => {
+    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad, modelDir: writeTinyStreamingAsrModel(dir) } });
+    assert.deepEqual(await host.start(), { kind: 'streaming-ctc', streaming: true });
+    const events = await feed(host, 'arctic_aew_a0001');
+    const types = events.map((e) => e.type);
+    assert.equal(types[0], 'speech-start');
+    assert.deepEqual(types.slice(-2), ['speech-end', 'final']);
+    const partials = events.filter((e): e is Extract<AsrEvent, { type: 'partial' }> => e.type === 'partial').map((e) => e.text);
+    assert.ok(partials.length >= 3, `${partials.length} partials`);
+    assert.ok(partials.every((p, i) => i === 0 || p.length > partials[i - 1].length), 'each partial extends the last');
+    const final = events.at(-1) as Extract<AsrEvent, { type: 'final' }>;
+    assert.match(final.text, /^s+$/);
+    assert.ok(final.text.length >= partials.at(-1)!.length);
   });
 
   it('hears nothing in noise', async () => {

@@ -10,7 +10,7 @@ import { readWavMono } from '../../../lib/audio/wav';
 import asrNode from '../../../nodes/asr/asr';
 import { collect, nextMessage } from '../../support/node-red';
 import { SHARED_MODELS, TESTDATA } from '../../support/paths';
-import { writeTinyAsrModel } from '../../support/tiny-asr-model';
+import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
 
 helper.init(require.resolve('node-red'));
 
@@ -89,6 +89,21 @@ describe('asr node (real runtime, real VAD, tiny recogniser)', function () {
       assert.ok(Math.abs(timings.speechEnd - timings.speechStart - 3530) < 300, `speech of ${timings.speechEnd - timings.speechStart} ms`);
     });
   }
+
+  it('sends partial transcripts of the turn while the user speaks (streaming model)', async () => {
+    await helper.load(asrNode, flow(writeTinyStreamingAsrModel(dir)));
+    const controls = collect<Msg>('control');
+    const transcripts = collect<Msg>('text');
+    const metrics = nextMessage('metrics');
+    await play(await frames('arctic_aew_a0001', 16000));
+    await metrics;
+    const partials = transcripts.filter((t) => t.partial);
+    const finals = transcripts.filter((t) => !t.partial);
+    assert.ok(partials.length >= 3, `${partials.length} partials`);
+    assert.equal(finals.length, 1);
+    assert.ok(transcripts.indexOf(finals[0]) === transcripts.length - 1, 'the final comes last');
+    assert.ok(transcripts.every((t) => t.turnId === controls[0].turnId));
+  });
 
   it('holds audio back while the LLM evaluates its prompt, then catches up', async () => {
     await helper.load(asrNode, flow(model, { pauseDuringPrefill: true }));
