@@ -5,10 +5,11 @@ import type { AsrEvent } from '../../lib/asr/asr-engine';
 import { readWavMono } from '../../lib/audio/wav';
 import { EngineHost } from '../../lib/engine/host';
 import { scoringWords, wordErrors } from '../../lib/text/wer';
-import { SHARED_MODELS, TESTDATA } from '../support/paths';
+import { TESTDATA } from '../support/paths';
 import { installedModel } from '../support/real-models';
+import { TEST_VAD } from '../support/vad';
 
-const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+const vad = TEST_VAD;
 
 describe('quality: word error rate on the ARCTIC clips (real recogniser)', function () {
   this.timeout(600_000);

@@ -5,11 +5,11 @@ import { resample } from '../../lib/audio/resample';
 import { EngineHost } from '../../lib/engine/host';
 import type { SentenceAudio } from '../../lib/tts/piper-engine';
 import { scoringWords, wordErrors } from '../../lib/text/wer';
-import { SHARED_MODELS } from '../support/paths';
 import { firstInstalled, installedModel } from '../support/real-models';
+import { TEST_VAD } from '../support/vad';
 
 const SENTENCES = ['Turn on the kitchen lights.', 'The weather is sunny today.', 'Set a timer for ten minutes.'];
-const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+const vad = TEST_VAD;
 
 describe('quality: TTS round trip (real Piper voice → real recogniser)', function () {
   this.timeout(300_000);

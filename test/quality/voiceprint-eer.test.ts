@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { readWavMono } from '../../lib/audio/wav';
 import { EngineHost } from '../../lib/engine/host';
 import { cosine } from '../../lib/voiceprint/vectors';
-import { SHARED_MODELS, TESTDATA } from '../support/paths';
+import { TESTDATA } from '../support/paths';
 import { firstInstalled } from '../support/real-models';
+import { TEST_VAD } from '../support/vad';
 
 // Same-speaker pairs from models/MANIFEST.md; every other pairing is a different-speaker pair.
 const CLIPS: [speaker: string, file: string][] = [
@@ -40,7 +41,7 @@ describe('quality: speaker verification equal error rate (real model)', function
       console.log('      skipped: no model (run: npx realtime-voice models pull speaker-campplus-en, or set VOICE_MODELS_DIR)');
       this.skip();
     }
-    const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+    const vad = TEST_VAD;
     const host = new EngineHost({ modulePath: require.resolve('../../lib/voiceprint/voiceprint-engine'), name: 'voiceprint', options: { model: join(model.dir, 'model.onnx'), vad, decisionSeconds: 0.5 } });
     try {
       const embeddings = [];

@@ -1,6 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeModel } from './onnx-builder';
+import { writeModel, type ConstSpec, type NodeSpec } from './onnx-builder';
+
+/** Per frame: mean log-mel energy → [weights·energy + bias] → log-probs over 2 tokens. */
+function loudnessRule(weights: number[], bias: number[]): { nodes: NodeSpec[]; initializers: ConstSpec[] } {
+  return {
+    initializers: [
+      { name: 'weights', type: 'float', dims: [1, 2], values: weights },
+      { name: 'bias', type: 'float', dims: [2], values: bias },
+    ],
+    nodes: [
+      { op: 'ReduceMean', inputs: ['audio_signal'], outputs: ['energy'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['axes', 'keepdims'] },
+      { op: 'Transpose', inputs: ['energy'], outputs: ['energy_t'], attrs: { perm: [0, 2, 1] }, intAttrs: ['perm'] },
+      { op: 'MatMul', inputs: ['energy_t', 'weights'], outputs: ['scaled'] },
+      { op: 'Add', inputs: ['scaled', 'bias'], outputs: ['logits'] },
+      { op: 'LogSoftmax', inputs: ['logits'], outputs: ['logprobs'], attrs: { axis: -1 }, intAttrs: ['axis'] },
+    ],
+  };
+}
 
 /**
  * A tiny NeMo-CTC-shaped recogniser that sherpa-onnx loads like a real one
@@ -18,19 +35,8 @@ export function writeTinyAsrModel(dir: string): string {
       { name: 'length', type: 'int64', shape: ['N'] },
     ],
     outputs: [{ name: 'logprobs', type: 'float', shape: ['N', 'T', 2] }],
-    initializers: [
-      { name: 'axis1', type: 'int64', dims: [1], values: [1] },
-      // logits = [0, mean + 6]: blank wins in quiet frames (mean log-mel below -6), "s" in loud ones.
-      { name: 'weights', type: 'float', dims: [1, 2], values: [0, 1] },
-      { name: 'bias', type: 'float', dims: [2], values: [0, 6] },
-    ],
-    nodes: [
-      { op: 'ReduceMean', inputs: ['audio_signal'], outputs: ['energy'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['axes', 'keepdims'] },
-      { op: 'Transpose', inputs: ['energy'], outputs: ['energy_t'], attrs: { perm: [0, 2, 1] }, intAttrs: ['perm'] },
-      { op: 'MatMul', inputs: ['energy_t', 'weights'], outputs: ['scaled'] },
-      { op: 'Add', inputs: ['scaled', 'bias'], outputs: ['logits'] },
-      { op: 'LogSoftmax', inputs: ['logits'], outputs: ['logprobs'], attrs: { axis: -1 }, intAttrs: ['axis'] },
-    ],
+    // logits = [0, mean + 6]: blank (id 0) wins in quiet frames (mean log-mel below -6), "s" in loud ones.
+    ...loudnessRule([0, 1], [0, 6]),
     metadata: { model_type: 'EncDecCTCModelBPE', vocab_size: 2, subsampling_factor: 1, normalize_type: '' },
   });
   writeFileSync(join(folder, 'tokens.txt'), '<blk> 0\ns 1\n');
@@ -62,17 +68,10 @@ export function writeTinyStreamingAsrModel(dir: string): string {
       cache('cache_last_time_next'),
       { name: 'cache_last_channel_len_next', type: 'int64', shape: ['N'] },
     ],
-    initializers: [
-      // NeMo puts blank last: index 0 is "s", index 1 is blank.
-      { name: 'weights', type: 'float', dims: [1, 2], values: [1, 0] },
-      { name: 'bias', type: 'float', dims: [2], values: [6, 0] },
-    ],
+    // NeMo puts blank last: index 0 is "s", index 1 is blank.
+    initializers: loudnessRule([1, 0], [6, 0]).initializers,
     nodes: [
-      { op: 'ReduceMean', inputs: ['audio_signal'], outputs: ['energy'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['axes', 'keepdims'] },
-      { op: 'Transpose', inputs: ['energy'], outputs: ['energy_t'], attrs: { perm: [0, 2, 1] }, intAttrs: ['perm'] },
-      { op: 'MatMul', inputs: ['energy_t', 'weights'], outputs: ['scaled'] },
-      { op: 'Add', inputs: ['scaled', 'bias'], outputs: ['logits'] },
-      { op: 'LogSoftmax', inputs: ['logits'], outputs: ['logprobs'], attrs: { axis: -1 }, intAttrs: ['axis'] },
+      ...loudnessRule([1, 0], [6, 0]).nodes,
       { op: 'Identity', inputs: ['length'], outputs: ['encoded_lengths'] },
       { op: 'Identity', inputs: ['cache_last_channel'], outputs: ['cache_last_channel_next'] },
       { op: 'Identity', inputs: ['cache_last_time'], outputs: ['cache_last_time_next'] },

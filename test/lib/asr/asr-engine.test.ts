@@ -6,11 +6,12 @@ import type { AsrEvent } from '../../../lib/asr/asr-engine';
 import { detectRecognizer } from '../../../lib/asr/recognizers';
 import { readWavMono } from '../../../lib/audio/wav';
 import { EngineHost } from '../../../lib/engine/host';
-import { SHARED_MODELS, TESTDATA } from '../../support/paths';
+import { TESTDATA } from '../../support/paths';
 import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
+import { TEST_VAD } from '../../support/vad';
 
 const ENGINE = require.resolve('../../../lib/asr/asr-engine');
-const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+const vad = TEST_VAD;
 
 async function feed(host: EngineHost, clip: string): Promise<AsrEvent[]> {
   const { samples } = await readWavMono(join(TESTDATA, `${clip}.wav`));

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readWavMono } from '../../../lib/audio/wav';
 import { VadStream, type VadEvent } from '../../../lib/asr/vad-stream';
-import { SHARED_MODELS, TESTDATA } from '../../support/paths';
+import { TESTDATA } from '../../support/paths';
+import { TEST_VAD } from '../../support/vad';
 
-const settings = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+const settings = TEST_VAD;
 
 /**
  * The true boundaries of speech in a clean clip, found independently of the

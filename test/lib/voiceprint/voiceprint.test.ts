@@ -6,11 +6,12 @@ import { readWavMono } from '../../../lib/audio/wav';
 import { EngineHost } from '../../../lib/engine/host';
 import { ProfileStore } from '../../../lib/voiceprint/profile-store';
 import { cosine } from '../../../lib/voiceprint/vectors';
-import { SHARED_MODELS, TESTDATA } from '../../support/paths';
+import { TESTDATA } from '../../support/paths';
 import { writeTinySpeakerModel } from '../../support/tiny-speaker-model';
+import { TEST_VAD } from '../../support/vad';
 
 const ENGINE = require.resolve('../../../lib/voiceprint/voiceprint-engine');
-const vad = { model: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 };
+const vad = TEST_VAD;
 const clip = async (name: string) => (await readWavMono(join(TESTDATA, `${name}.wav`))).samples;
 
 describe('voiceprint engine (sherpa-onnx extractor on a tiny model, in a worker)', function () {
