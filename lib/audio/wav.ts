@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { AudioFrameError } from './errors';
 import { downmix, float32ToInt16, int16ToBuffer } from './pcm';
 
@@ -77,8 +77,4 @@ export function encodeWav(samples: Float32Array | Int16Array, sampleRate: number
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(pcm.length, 40);
   return Buffer.concat([header, pcm]);
-}
-
-export async function writeWav(path: string, samples: Float32Array | Int16Array, sampleRate: number): Promise<void> {
-  await writeFile(path, encodeWav(samples, sampleRate));
 }
