@@ -16,6 +16,8 @@ export const CONTROL_TYPES = [
   'tts-start',
   'tts-end',
   'flush',
+  'mute',
+  'unmute',
 ] as const;
 
 export type ControlType = (typeof CONTROL_TYPES)[number];

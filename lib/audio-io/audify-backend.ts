@@ -1,0 +1,90 @@
+import { RtAudio } from 'audify';
+import { bufferToInt16, int16ToBuffer } from '../audio/pcm';
+import { DeviceError, pickDevice, type AudioBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
+
+// audify's enums are `declare const enum`s, which a per-file transpiler cannot inline.
+const API_PULSE = 4;
+const FORMAT_SINT16 = 0x2;
+const ERROR_UNSPECIFIED = 2;
+
+/**
+ * RtAudio through audify. On Linux the PulseAudio API is preferred (PipeWire
+ * serves it too) because it names real devices; plain ALSA lists only
+ * "Default ALSA Device" on most desktops. Elsewhere RtAudio picks the API.
+ */
+export class AudifyBackend implements AudioBackend {
+  readonly name = 'audify' as const;
+  private api: number | undefined;
+
+  devices(): AudioDevice[] {
+    return this.listWith(this.rtAudio());
+  }
+
+  open(request: OpenRequest, handlers: StreamHandlers): DeviceStream {
+    const rt = this.rtAudio();
+    const devices = rt.getDevices();
+    const listed = this.listWith(rt);
+    const idOf = (name: string, direction: 'input' | 'output'): number => devices[listed.indexOf(pickDevice(listed, name, direction))].id;
+    const output = request.output !== undefined ? { deviceId: idOf(request.output, 'output'), nChannels: 1 } : null;
+    const input = request.input !== undefined ? { deviceId: idOf(request.input, 'input'), nChannels: 1 } : null;
+    let closed = false;
+    try {
+      rt.openStream(
+        output,
+        input,
+        FORMAT_SINT16,
+        request.sampleRate,
+        request.framesPerBuffer,
+        'node-red-realtime-voice',
+        input ? (pcm: Buffer) => handlers.capture?.(bufferToInt16(pcm).slice()) : null,
+        output ? () => handlers.played?.() : null,
+        0 as never,
+        (type: number, message: string) => {
+          // Warnings (underruns, xruns) are routine; anything else means the stream is gone.
+          if (type >= ERROR_UNSPECIFIED && !closed) handlers.error?.(new DeviceError('DEVICE_LOST', `audio device failed: ${message}`));
+        },
+      );
+      rt.start();
+    } catch (err) {
+      if (rt.isStreamOpen()) rt.closeStream();
+      throw new DeviceError('OPEN_FAILED', `cannot open the audio device: ${(err as Error).message}`);
+    }
+    return {
+      sampleRate: request.sampleRate,
+      framesPerBuffer: request.framesPerBuffer,
+      write: (samples) => rt.write(int16ToBuffer(samples)),
+      clear: () => rt.clearOutputQueue(),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        // Not stop(): on PulseAudio it drains the output first, which takes two seconds.
+        rt.clearOutputQueue();
+        if (rt.isStreamOpen()) rt.closeStream();
+      },
+    };
+  }
+
+  private rtAudio(): RtAudio {
+    if (this.api === undefined) {
+      this.api = 0;
+      if (process.platform === 'linux') {
+        try {
+          if (new RtAudio(API_PULSE).getDevices().length > 0) this.api = API_PULSE;
+        } catch {
+          // no PulseAudio/PipeWire server: RtAudio's own choice (ALSA) is next
+        }
+      }
+    }
+    return this.api ? new RtAudio(this.api) : new RtAudio();
+  }
+
+  private listWith(rt: RtAudio): AudioDevice[] {
+    return rt.getDevices().map((d) => ({
+      name: d.name,
+      inputChannels: d.inputChannels,
+      outputChannels: d.outputChannels,
+      defaultInput: Boolean(d.isDefaultInput),
+      defaultOutput: Boolean(d.isDefaultOutput),
+    }));
+  }
+}

@@ -1,0 +1,85 @@
+import { CodedError } from '../coded-error';
+
+/**
+ * One small interface in front of the native audio libraries, so that the
+ * sound card, mic-in and speaker-out never touch a library's own API.
+ * Streams are mono s16le at one rate, in fixed-size device buffers.
+ */
+export type BackendName = 'audify' | 'naudiodon';
+
+export const BACKENDS: readonly BackendName[] = ['audify', 'naudiodon'];
+
+export interface AudioDevice {
+  /** What the user picks and the config stores: names survive a reboot, numeric ids do not. */
+  name: string;
+  inputChannels: number;
+  outputChannels: number;
+  defaultInput: boolean;
+  defaultOutput: boolean;
+}
+
+export interface OpenRequest {
+  sampleRate: number;
+  /** Samples per device buffer (e.g. 320 = 20 ms at 16 kHz). */
+  framesPerBuffer: number;
+  /** Capture from this device ('' = the system default); absent = no capture. */
+  input?: string;
+  /** Play to this device ('' = the system default); absent = no playback. */
+  output?: string;
+}
+
+export interface StreamHandlers {
+  /** One captured buffer of `framesPerBuffer` samples (the array is the handler's to keep). */
+  capture?(samples: Int16Array): void;
+  /** The device took the oldest buffer given to write(): it is being played now. */
+  played?(): void;
+  /** The stream failed (device unplugged, server gone): it is dead and must be reopened. */
+  error?(err: Error): void;
+}
+
+export interface DeviceStream {
+  readonly sampleRate: number;
+  readonly framesPerBuffer: number;
+  /** Queues exactly `framesPerBuffer` samples for playback. */
+  write(samples: Int16Array): void;
+  /** Drops every buffer written but not yet taken by the device. */
+  clear(): void;
+  close(): Promise<void>;
+}
+
+export interface AudioBackend {
+  readonly name: BackendName;
+  devices(): AudioDevice[];
+  open(request: OpenRequest, handlers: StreamHandlers): DeviceStream;
+}
+
+export type DeviceErrorCode = 'NO_BACKEND' | 'DEVICE_MISSING' | 'OPEN_FAILED' | 'DEVICE_LOST';
+
+const STATUS: Record<DeviceErrorCode, string> = {
+  NO_BACKEND: 'no audio backend',
+  DEVICE_MISSING: 'device missing',
+  OPEN_FAILED: 'cannot open device',
+  DEVICE_LOST: 'device lost',
+};
+
+export class DeviceError extends CodedError {
+  constructor(
+    readonly code: DeviceErrorCode,
+    message: string,
+  ) {
+    super(message, code, STATUS[code]);
+  }
+}
+
+/** Finds a device by the name the user picked; '' means the system default. */
+export function pickDevice(devices: AudioDevice[], name: string, direction: 'input' | 'output'): AudioDevice {
+  const usable = devices.filter((d) => (direction === 'input' ? d.inputChannels : d.outputChannels) > 0);
+  const found = name
+    ? usable.find((d) => d.name === name)
+    : (usable.find((d) => (direction === 'input' ? d.defaultInput : d.defaultOutput)) ?? usable[0]);
+  if (!found) {
+    const known = usable.map((d) => `"${d.name}"`).join(', ') || 'none';
+    throw new DeviceError('DEVICE_MISSING', `no ${direction} device ${name ? `named "${name}"` : 'at all'} (${direction} devices: ${known})`);
+  }
+  return found;
+}

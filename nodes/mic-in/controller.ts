@@ -1,0 +1,143 @@
+import { monoFormat, SPEECH_RATE } from '../../lib/audio/format';
+import { Framer } from '../../lib/audio/framer';
+import { dbfs, float32ToInt16, int16ToBuffer, int16ToFloat32 } from '../../lib/audio/pcm';
+import { Resampler } from '../../lib/audio/resample';
+import { inputError } from '../../lib/coded-error';
+import { parseControl } from '../../lib/control/protocol';
+
+/** Where the samples come from: a sound card's capture, or a WAV file. */
+export interface MicSource {
+  start(onSamples: (samples: Int16Array, sampleRate: number) => void, onEnd: () => void): void | Promise<void>;
+  stop(): void;
+}
+
+export interface MicOutputs {
+  audio(msg: Record<string, unknown>): void;
+  status(kind: 'ready' | 'idle' | 'waiting' | 'busy', text: string): void;
+}
+
+/** Commands a flow can send as msg.payload (or msg.command). */
+const COMMANDS = ['start', 'stop', 'mute', 'unmute'] as const;
+type Command = (typeof COMMANDS)[number];
+
+/** How often the status line shows the input level. */
+const LEVEL_EVERY_MS = 500;
+
+/**
+ * The mic-in node's behaviour: whatever the source's rate, frames leave at
+ * 16 kHz mono s16le in `frameMs` slices. Stopping or muting sends
+ * `msg.flush` so that a recogniser closes the utterance it was hearing.
+ */
+export class MicController {
+  private running = false;
+  private muted = false;
+  private current: MicSource | undefined;
+  private resampler: Resampler | undefined;
+  private readonly framer: Framer;
+  private peakDb = -Infinity;
+  private lastLevelAt = 0;
+
+  constructor(
+    private readonly source: () => MicSource,
+    private readonly out: MicOutputs,
+    frameMs: number,
+  ) {
+    this.framer = Framer.forDuration(SPEECH_RATE, frameMs);
+  }
+
+  get state(): { running: boolean; muted: boolean } {
+    return { running: this.running, muted: this.muted };
+  }
+
+  handle(msg: Record<string, unknown>): void | Promise<void> {
+    if (msg.control != null) {
+      const c = parseControl(msg);
+      if (c.type === 'mute' || c.type === 'unmute') return this.command(c.type);
+      return;
+    }
+    const word = typeof msg.command === 'string' ? msg.command : msg.payload;
+    if (typeof word !== 'string' || !COMMANDS.includes(word.trim().toLowerCase() as Command)) {
+      throw inputError(`mic-in takes msg.payload "start", "stop", "mute" or "unmute", got ${JSON.stringify(word) ?? 'nothing'}`);
+    }
+    return this.command(word.trim().toLowerCase() as Command);
+  }
+
+  async command(command: Command): Promise<void> {
+    switch (command) {
+      case 'start':
+        return this.start();
+      case 'stop':
+        return this.stop();
+      case 'mute':
+        if (!this.muted) this.endUtterance();
+        this.muted = true;
+        return this.showState();
+      case 'unmute':
+        this.muted = false;
+        return this.showState();
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.resampler = undefined;
+    this.current = this.source();
+    this.showState();
+    try {
+      await this.current.start(
+        (samples, rate) => this.onSamples(samples, rate),
+        () => void this.stop(),
+      );
+    } catch (err) {
+      this.running = false;
+      this.current = undefined;
+      throw err;
+    }
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.current?.stop();
+    this.current = undefined;
+    this.endUtterance();
+    this.showState();
+  }
+
+  private onSamples(samples: Int16Array, rate: number): void {
+    if (!this.running || this.muted) return;
+    let speech = samples;
+    if (rate !== SPEECH_RATE) {
+      if (this.resampler?.inputRate !== rate) this.resampler = new Resampler(rate, SPEECH_RATE);
+      speech = float32ToInt16(this.resampler.push(int16ToFloat32(samples)));
+    }
+    for (const frame of this.framer.push(speech)) {
+      this.trackLevel(frame);
+      this.out.audio({ topic: 'audio', payload: int16ToBuffer(frame), audio: monoFormat(SPEECH_RATE) });
+    }
+  }
+
+  /** Whatever is left in the framer goes out, then the end-of-recording marker. */
+  private endUtterance(): void {
+    const rest = this.framer.flush();
+    if (rest && !this.muted) this.out.audio({ topic: 'audio', payload: int16ToBuffer(rest), audio: monoFormat(SPEECH_RATE) });
+    this.out.audio({ topic: 'audio', flush: true, audio: monoFormat(SPEECH_RATE) });
+  }
+
+  private trackLevel(frame: Int16Array): void {
+    this.peakDb = Math.max(this.peakDb, dbfs(int16ToFloat32(frame)));
+    const now = performance.now();
+    if (now - this.lastLevelAt < LEVEL_EVERY_MS) return;
+    this.lastLevelAt = now;
+    const level = Number.isFinite(this.peakDb) ? `${Math.round(this.peakDb)} dBFS` : 'silence';
+    this.out.status('ready', level);
+    this.peakDb = -Infinity;
+  }
+
+  private showState(): void {
+    if (!this.running) this.out.status('idle', 'stopped');
+    else if (this.muted) this.out.status('waiting', 'muted');
+    else this.out.status('busy', 'listening');
+  }
+}

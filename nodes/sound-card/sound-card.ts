@@ -1,0 +1,38 @@
+import type { Node, NodeAPI } from 'node-red';
+import { loadBackend, availableBackends } from '../../lib/audio-io/load-backend';
+import { SoundCard } from '../../lib/audio-io/sound-card';
+import { BACKENDS, type BackendName } from '../../lib/audio-io/backend';
+import { onClose } from '../../lib/nodered/input';
+import { migrate } from '../../lib/nodered/migrate';
+import { MIGRATIONS, type SoundCardConfig } from './config';
+
+/** A sound-card config node as mic-in and speaker-out see it (nodes/sound-card/card-node.ts). */
+type SoundCardNode = Node & { card: SoundCard };
+
+export = function register(RED: NodeAPI): void {
+  function SoundCardConfigNode(this: SoundCardNode, raw: SoundCardConfig) {
+    RED.nodes.createNode(this, raw);
+    const config = migrate(raw, MIGRATIONS);
+    this.card = new SoundCard(() => loadBackend(config.backend), {
+      input: config.input,
+      output: config.output,
+      sampleRate: config.sampleRate,
+      frameMs: config.frameMs,
+    });
+    onClose(this, () => this.card.close());
+  }
+
+  RED.nodes.registerType('sound-card', SoundCardConfigNode as never);
+
+  // Devices for the editor's dropdowns. Listing opens the audio system: admin only.
+  RED.httpAdmin.get('/realtime-voice/audio-devices', RED.auth.needsPermission('sound-card.read'), (req, res) => {
+    const wanted = String(req.query.backend ?? 'audify') as BackendName;
+    const backends = availableBackends();
+    if (!BACKENDS.includes(wanted)) return void res.status(400).json({ error: `unknown backend "${wanted}"`, backends });
+    try {
+      res.json({ backends, devices: loadBackend(wanted).devices() });
+    } catch (err) {
+      res.json({ backends, devices: [], error: (err as Error).message });
+    }
+  });
+};

@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { float32ToInt16 } from '../../../lib/audio/pcm';
+import { resample } from '../../../lib/audio/resample';
+import { readWavMono } from '../../../lib/audio/wav';
+import type { BackendName } from '../../../lib/audio-io/backend';
+import { availableBackends, loadBackend } from '../../../lib/audio-io/load-backend';
+import { PlaybackQueue, type TurnReport } from '../../../lib/audio-io/playback-queue';
+import { SoundCard, type CardState } from '../../../lib/audio-io/sound-card';
+import { TESTDATA } from '../../support/paths';
+import { findInRecording, loudSpan, tone } from '../../support/signal';
+import { ALSA_NAMES, CARD_RATE, playIntoMic, recordSpeaker, startVirtualCard, stopVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER, virtualCardMissing } from '../../support/virtual-card';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FRAME_MS = 20;
+
+async function speechClip(): Promise<Int16Array> {
+  const wav = await readWavMono(join(TESTDATA, 'arctic_aew_a0001.wav'));
+  return float32ToInt16(wav.sampleRate === CARD_RATE ? wav.samples : resample(wav.samples, wav.sampleRate, CARD_RATE));
+}
+
+function names(backend: BackendName) {
+  return backend === 'audify' ? { mic: VIRTUAL_MIC, speaker: VIRTUAL_SPEAKER } : { mic: ALSA_NAMES.mic, speaker: ALSA_NAMES.speaker };
+}
+
+function openCard(backend: BackendName, input: string, output: string): SoundCard {
+  return new SoundCard(() => loadBackend(backend), { input, output, sampleRate: CARD_RATE, frameMs: FRAME_MS });
+}
+
+function untilState(card: SoundCard, wanted: CardState): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const on = (state: CardState, err?: Error) => {
+      if (state !== wanted) return;
+      card.off('state', on);
+      resolve(err);
+    };
+    card.on('state', on);
+  });
+}
+
+/** A speaker on the card: the playback queue wired to the card, with the turn reports it makes. */
+function speakerOn(card: SoundCard) {
+  const started: number[] = [];
+  const ended: TurnReport[] = [];
+  const queue = new PlaybackQueue({ sampleRate: CARD_RATE, framesPerBuffer: card.framesPerBuffer }, { started: () => started.push(performance.now()), ended: (r) => ended.push(r) });
+  const release = card.addOutput({ attach: (sink) => queue.attach(sink), onPlayed: () => queue.onPlayed() });
+  return { queue, started, ended, release };
+}
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const missing = virtualCardMissing();
+
+describe('sound devices on the virtual sound card (PulseAudio null sinks)', function () {
+  this.timeout(60_000);
+  before(function () {
+    if (missing) {
+      console.log(`      skipped: ${missing}`);
+      this.skip();
+    }
+    startVirtualCard();
+  });
+  after(() => {
+    if (!missing) stopVirtualCard();
+  });
+
+  it('has the default backend, audify, installed', () => {
+    assert.ok(availableBackends().includes('audify'), 'audify must load: it is the default backend');
+  });
+
+  for (const backend of ['audify', 'naudiodon'] as const) {
+    describe(`backend ${backend}`, () => {
+      before(function () {
+        if (!availableBackends().includes(backend)) {
+          console.log(`      skipped: ${backend} is not installed`);
+          this.skip();
+        }
+      });
+
+      it('lists the virtual microphone and speaker by name', () => {
+        const devices = loadBackend(backend).devices();
+        const { mic, speaker } = names(backend);
+        assert.ok(devices.some((d) => d.name === mic && d.inputChannels > 0), JSON.stringify(devices));
+        assert.ok(devices.some((d) => d.name === speaker && d.outputChannels > 0), JSON.stringify(devices));
+      });
+
+      it('captures speech played into the microphone intact', async () => {
+        const clip = await speechClip();
+        const card = openCard(backend, names(backend).mic, names(backend).speaker);
+        const captured: Int16Array[] = [];
+        const opened = untilState(card, 'open');
+        const stop = card.addInput((s) => captured.push(s));
+        await opened;
+        await sleep(300);
+        await playIntoMic(clip);
+        await sleep(500);
+        stop();
+        await card.close();
+        const all = Int16Array.from(captured.flatMap((c) => Array.from(c)));
+        const found = findInRecording(all, clip);
+        assert.ok(found.correlation > 0.99, `correlation ${found.correlation.toFixed(4)} at lag ${found.lag}`);
+      });
+
+      it('plays frames to the speaker intact and reports the turn played to its end', async () => {
+        const clip = await speechClip();
+        const card = openCard(backend, names(backend).mic, names(backend).speaker);
+        const speaker = speakerOn(card);
+        await untilState(card, 'open');
+        const recorder = recordSpeaker();
+        await sleep(300);
+        // As piper-tts sends it: 20 ms frames, the last one marked complete.
+        const step = (CARD_RATE * FRAME_MS) / 1000;
+        for (let at = 0; at < clip.length; at += step) speaker.queue.enqueue({ turnId: 't-1', samples: clip.slice(at, at + step), complete: at + step >= clip.length });
+        await until(() => speaker.ended.length === 1, 15_000, 'the end of the turn');
+        await sleep(1500);
+        const recorded = await recorder.stop();
+        speaker.release();
+        await card.close();
+        const found = findInRecording(recorded, clip);
+        assert.ok(found.correlation > 0.99, `correlation ${found.correlation.toFixed(4)} at lag ${found.lag}`);
+        assert.equal(speaker.ended[0].cut, false);
+        assert.ok(Math.abs(speaker.ended[0].playedMs - (clip.length / CARD_RATE) * 1000) < 1, `played ${speaker.ended[0].playedMs} ms`);
+      });
+
+      it('goes silent within 60 ms plus one buffer of an interrupt', async () => {
+        const card = openCard(backend, names(backend).mic, names(backend).speaker);
+        const speaker = speakerOn(card);
+        await untilState(card, 'open');
+        const recorder = recordSpeaker();
+        await sleep(300);
+        speaker.queue.enqueue({ turnId: 't-long', samples: tone(CARD_RATE, 4), complete: true });
+        await until(() => speaker.started.length === 1, 5000, 'playback to start');
+        await sleep(1000);
+        const cutAt = performance.now();
+        assert.deepEqual(speaker.queue.cancel(() => true), ['t-long']);
+        const playedBeforeCut = cutAt - speaker.started[0];
+        await sleep(1500);
+        const recorded = await recorder.stop();
+        speaker.release();
+        await card.close();
+        const heardMs = (loudSpan(recorded) / CARD_RATE) * 1000;
+        const afterCut = heardMs - playedBeforeCut;
+        assert.ok(afterCut < 60 + FRAME_MS, `${afterCut.toFixed(1)} ms of audio after the interrupt (heard ${heardMs.toFixed(0)} ms, ${playedBeforeCut.toFixed(0)} ms before it)`);
+        assert.ok(heardMs > 900, `heard only ${heardMs.toFixed(0)} ms`);
+        assert.equal(speaker.ended[0].cut, true);
+      });
+
+      it('pairs each captured buffer with the audio played during it (duplex, for echo cancellation)', async () => {
+        const clip = await speechClip();
+        const card = openCard(backend, names(backend).mic, names(backend).speaker);
+        const speaker = speakerOn(card);
+        const reference: Int16Array[] = [];
+        card.on('reference', (_mic: Int16Array, played: Int16Array) => reference.push(played));
+        const stop = card.addInput(() => undefined);
+        await untilState(card, 'open');
+        speaker.queue.enqueue({ turnId: 't-ref', samples: clip, complete: true });
+        await until(() => speaker.ended.length === 1, 15_000, 'the end of the turn');
+        stop();
+        speaker.release();
+        await card.close();
+        const all = Int16Array.from(reference.flatMap((c) => Array.from(c)));
+        const found = findInRecording(all, clip);
+        const loud = reference.filter((r) => r.some((v) => v !== 0)).length;
+        assert.ok(found.correlation > 0.99, `reference correlation ${found.correlation.toFixed(4)} at lag ${found.lag}; ${loud} of ${reference.length} buffers hold audio`);
+        assert.ok(reference.length > (clip.length / CARD_RATE) * (1000 / FRAME_MS) * 0.8, `only ${reference.length} captured buffers`);
+      });
+
+      it('reports a missing device, keeps retrying, and closes cleanly', async () => {
+        const card = openCard(backend, 'no such microphone', '');
+        const errors: Error[] = [];
+        card.on('state', (state: CardState, err?: Error) => {
+          if (state === 'retrying' && err) errors.push(err);
+        });
+        card.addInput(() => undefined);
+        await until(() => errors.length >= 2, 8000, 'two attempts');
+        await card.close();
+        assert.equal((errors[0] as { code?: string }).code, 'DEVICE_MISSING');
+        assert.match(errors[0].message, /no input device named "no such microphone"/);
+      });
+
+      it('opens and closes 100 times without leaking streams, threads or handles', async function () {
+        this.timeout(180_000);
+        const fds = () => readdirSync('/proc/self/fd').length;
+        const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+        const cycle = async () => {
+          const card = openCard(backend, names(backend).mic, names(backend).speaker);
+          const speaker = speakerOn(card);
+          const opened = untilState(card, 'open');
+          card.addInput(() => undefined);
+          await opened;
+          speaker.queue.enqueue({ turnId: 't', samples: tone(CARD_RATE, 0.05), complete: true });
+          await card.close();
+        };
+        await cycle();
+        await sleep(200);
+        const before = { fds: fds(), threads: threads() };
+        for (let i = 0; i < 100; i++) await cycle();
+        await sleep(500);
+        const after = { fds: fds(), threads: threads() };
+        assert.ok(after.fds <= before.fds + 3, `file descriptors ${before.fds} -> ${after.fds}`);
+        assert.ok(after.threads <= before.threads + 3, `threads ${before.threads} -> ${after.threads}`);
+      });
+    });
+  }
+});
