@@ -1,124 +1,93 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { CodedError } from '../coded-error';
-
-export type RecognizerKind = 'streaming-transducer' | 'streaming-ctc' | 'whisper' | 'moonshine' | 'sensevoice' | 'nemo-ctc';
-
-/** A recogniser found in a model folder, ready for sherpa-onnx. */
-export interface RecognizerSpec {
-  kind: RecognizerKind;
-  /** true: partial results while the user speaks (OnlineRecognizer). */
-  streaming: boolean;
-  config: Record<string, unknown>;
-}
-
-/** The first of `names` that exists in the folder (int8 files first: faster on a CPU). */
-function pick(dir: string, files: string[], names: RegExp[]): string | undefined {
-  for (const re of names) {
-    const hit = files.find((f) => re.test(f));
-    if (hit) return join(dir, hit);
-  }
-  return undefined;
-}
-
-function need(dir: string, file: string | undefined, what: string): string {
-  if (!file || !existsSync(file)) {
-    throw new CodedError(`model folder ${dir} has no ${what}`, 'MODEL_FILE_MISSING', `missing ${what}`.slice(0, 19));
-  }
-  return file;
-}
-
 /**
- * Looks at a sherpa-onnx model folder as it comes out of its archive and
- * says which recogniser it holds, naming any file that is missing. sherpa-onnx
- * exits the whole process on a missing file, so nothing reaches it unchecked.
+ * One interface over sherpa-onnx's two recognisers, utterance by utterance:
+ * the streaming one decodes as the audio comes (partial text), the offline
+ * one decodes the whole utterance once the VAD has cut it.
  */
-export function detectRecognizer(dir: string, language = ''): RecognizerSpec {
-  if (!existsSync(dir)) throw new CodedError(`model folder not found: ${dir}`, 'MODEL_MISSING', 'model missing');
-  const files = readdirSync(dir);
-  const tokens = (name = 'tokens.txt') => need(dir, join(dir, name), name);
-  const feat = { sampleRate: 16000, featureDim: 80 };
-  const common = { numThreads: 1, provider: 'cpu', debug: 0 };
+import type { RecognizerSpec } from './model-folder';
 
-  if (files.some((f) => /^encoder.*\.onnx$/.test(f))) {
-    return {
-      kind: 'streaming-transducer',
-      streaming: true,
-      config: {
-        featConfig: feat,
-        modelConfig: {
-          transducer: {
-            encoder: need(dir, pick(dir, files, [/^encoder.*\.int8\.onnx$/, /^encoder.*\.onnx$/]), 'encoder*.onnx'),
-            decoder: need(dir, pick(dir, files, [/^decoder.*(?<!int8)\.onnx$/, /^decoder.*\.onnx$/]), 'decoder*.onnx'),
-            joiner: need(dir, pick(dir, files, [/^joiner.*\.int8\.onnx$/, /^joiner.*\.onnx$/]), 'joiner*.onnx'),
-          },
-          tokens: tokens(),
-          ...(files.includes('bpe.model') ? { modelType: 'zipformer2' } : {}),
-          ...common,
-        },
-        decodingMethod: 'greedy_search',
-        enableEndpoint: false,
-      },
-    };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sherpa = require('sherpa-onnx-node');
+
+const RATE = 16000;
+
+export interface Recognizer {
+  readonly streaming: boolean;
+  /** A new utterance starts (streaming: a fresh stream). */
+  begin(): void;
+  /** Streaming only: the utterance's next audio, from its onset on; returns the text so far. */
+  accept(samples: Float32Array): string;
+  /** The utterance ended; `speech` is what the VAD cut. Returns the final text. */
+  finish(speech: Float32Array): string;
+}
+
+interface Stream {
+  acceptWaveform(w: { samples: Float32Array; sampleRate: number }): void;
+  inputFinished?(): void;
+}
+interface SherpaOnline {
+  createStream(): Stream;
+  isReady(s: Stream): boolean;
+  decode(s: Stream): void;
+  getResult(s: Stream): { text: string };
+}
+interface SherpaOffline {
+  createStream(): Stream;
+  decode(s: Stream): void;
+  getResult(s: Stream): { text: string };
+}
+
+export function createRecognizer(spec: RecognizerSpec): Recognizer {
+  return spec.streaming ? new Streaming(new sherpa.OnlineRecognizer(spec.config)) : new Offline(new sherpa.OfflineRecognizer(spec.config));
+}
+
+class Streaming implements Recognizer {
+  readonly streaming = true;
+  private stream: Stream | undefined;
+
+  constructor(private readonly recognizer: SherpaOnline) {}
+
+  begin(): void {
+    this.stream = this.recognizer.createStream();
   }
-  if (files.some((f) => /-encoder(\.int8)?\.onnx$/.test(f))) {
-    const tok = files.find((f) => /-tokens\.txt$/.test(f));
-    return {
-      kind: 'whisper',
-      streaming: false,
-      config: {
-        featConfig: feat,
-        modelConfig: {
-          whisper: {
-            encoder: need(dir, pick(dir, files, [/-encoder\.int8\.onnx$/, /-encoder\.onnx$/]), '*-encoder.onnx'),
-            decoder: need(dir, pick(dir, files, [/-decoder\.int8\.onnx$/, /-decoder\.onnx$/]), '*-decoder.onnx'),
-            language: language || 'en',
-            task: 'transcribe',
-          },
-          tokens: need(dir, tok && join(dir, tok), '*-tokens.txt'),
-          ...common,
-        },
-      },
-    };
+
+  accept(samples: Float32Array): string {
+    const stream = this.stream ?? (this.stream = this.recognizer.createStream());
+    stream.acceptWaveform({ samples, sampleRate: RATE });
+    return this.decode(stream);
   }
-  if (files.includes('preprocess.onnx')) {
-    return {
-      kind: 'moonshine',
-      streaming: false,
-      config: {
-        featConfig: feat,
-        modelConfig: {
-          moonshine: {
-            preprocessor: join(dir, 'preprocess.onnx'),
-            encoder: need(dir, pick(dir, files, [/^encode.*\.onnx$/]), 'encode*.onnx'),
-            uncachedDecoder: need(dir, pick(dir, files, [/^uncached_decode.*\.onnx$/]), 'uncached_decode*.onnx'),
-            cachedDecoder: need(dir, pick(dir, files, [/^cached_decode.*\.onnx$/]), 'cached_decode*.onnx'),
-          },
-          tokens: tokens(),
-          ...common,
-        },
-      },
-    };
+
+  finish(): string {
+    const stream = this.stream;
+    this.stream = undefined;
+    if (!stream) return '';
+    // The stream already holds the utterance and its trailing silence. The
+    // encoder looks a little ahead: padding lets it emit the last word.
+    stream.acceptWaveform({ samples: new Float32Array(RATE * 0.3), sampleRate: RATE });
+    stream.inputFinished?.();
+    return this.decode(stream);
   }
-  const model = need(dir, pick(dir, files, [/^model\.int8\.onnx$/, /^model\.onnx$/]), 'model.onnx');
-  if (/sense-?voice/i.test(dir)) {
-    return {
-      kind: 'sensevoice',
-      streaming: false,
-      config: { featConfig: feat, modelConfig: { senseVoice: { model, language: language || 'auto', useInverseTextNormalization: 1 }, tokens: tokens(), ...common } },
-    };
+
+  private decode(stream: Stream): string {
+    while (this.recognizer.isReady(stream)) this.recognizer.decode(stream);
+    return this.recognizer.getResult(stream).text.trim();
   }
-  // NeMo's cache-aware streaming CTC models look like the offline ones from outside; their archives say "streaming".
-  if (/streaming/i.test(basename(dir))) {
-    return {
-      kind: 'streaming-ctc',
-      streaming: true,
-      config: { featConfig: feat, modelConfig: { nemoCtc: { model }, tokens: tokens(), ...common }, decodingMethod: 'greedy_search' },
-    };
+}
+
+class Offline implements Recognizer {
+  readonly streaming = false;
+
+  constructor(private readonly recognizer: SherpaOffline) {}
+
+  begin(): void {}
+
+  accept(): string {
+    return '';
   }
-  return {
-    kind: 'nemo-ctc',
-    streaming: false,
-    config: { featConfig: feat, modelConfig: { nemoCtc: { model }, tokens: tokens(), ...common }, decodingMethod: 'greedy_search' },
-  };
+
+  finish(speech: Float32Array): string {
+    const stream = this.recognizer.createStream();
+    stream.acceptWaveform({ samples: speech, sampleRate: RATE });
+    this.recognizer.decode(stream);
+    return this.recognizer.getResult(stream).text.trim();
+  }
 }

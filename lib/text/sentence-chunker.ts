@@ -4,18 +4,22 @@
  * first audio never waits for the end of a long sentence.
  *
  * Hard cases handled: abbreviations ("Dr.", "e.g."), initials ("J. R. R."),
- * decimals ("3.14"), ellipses ("Well... maybe"), closing quotes after the
- * stop, and CJK full stops (。！？), which need no following space.
+ * decimals ("3.14"), ellipses ("Well... maybe", "Hmm… Let"), closing quotes
+ * and brackets after the stop, line breaks (lists), CJK full stops (。！？),
+ * which need no following space, and emoji, which are never cut apart.
  */
 
 const ABBREVIATIONS = new Set([
   'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'etc', 'e.g', 'i.e', 'no', 'fig', 'approx', 'dept', 'inc', 'ltd', 'co', 'jan', 'feb',
   'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'a.m', 'p.m', 'u.s', 'min', 'max', 'ca',
 ]);
-const WESTERN_STOPS = '.!?';
+const WESTERN_STOPS = '.!?…';
 const CJK_STOPS = '。！？';
+const STOPS = WESTERN_STOPS + CJK_STOPS;
 const CLOSERS = '"\')]}»”’」』）';
-const CLAUSE_BREAKS = ',;:—–、，；：';
+/** Clause breaks that need a space after them, and the CJK ones that never have one. */
+const CLAUSE_BREAKS = ',;:—–';
+const CJK_CLAUSE_BREAKS = '、，；：';
 
 export interface ChunkerOptions {
   /** A sentence longer than this is cut at its last clause break (or space). */
@@ -23,6 +27,8 @@ export interface ChunkerOptions {
   /** The same limit for the first chunk of a turn, smaller so speech starts sooner. */
   firstMaxChars?: number;
 }
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 export class SentenceChunker {
   private buffer = '';
@@ -72,24 +78,33 @@ export class SentenceChunker {
     }
   }
 
-  /** Index just past the first complete sentence, or undefined when none is complete yet. */
+  /**
+   * Index just past the first complete sentence, or undefined when none is
+   * complete yet. A stop is only decided once the character after it (and
+   * after any closing quotes) has arrived: it may be "3.14", "?!" or "。」".
+   */
   private sentenceEnd(): number | undefined {
     const b = this.buffer;
     for (let i = 0; i < b.length; i++) {
       const ch = b[i];
-      if (CJK_STOPS.includes(ch)) return this.skipClosers(i + 1);
-      if (!WESTERN_STOPS.includes(ch)) continue;
-      // Runs like "?!" or "..." end together.
+      if (ch === '\n') {
+        // A line break ends a list item or a heading; blank lines end nothing.
+        if (b.slice(0, i).trim()) return i + 1;
+        continue;
+      }
+      if (!STOPS.includes(ch)) continue;
       let j = i + 1;
-      while (j < b.length && WESTERN_STOPS.includes(b[j])) j++;
+      while (j < b.length && STOPS.includes(b[j])) j++;
       j = this.skipClosers(j);
-      if (j >= b.length) return undefined; // need the next character to decide
+      if (j >= b.length) return undefined;
+      const run = b.slice(i, j);
+      if (/[。！？]/.test(run)) return j; // CJK stops need no space after them
       if (!/\s/.test(b[j])) {
         i = j - 1; // "3.14", "e.g", "example.com": not an end
         continue;
       }
-      if (ch === '.' && j - i === 1 && this.isAbbreviation(i)) continue;
-      if (ch === '.' && b.slice(i, i + 3) === '...') {
+      if (run === '.' && this.isAbbreviation(i)) continue;
+      if (run.includes('…') || run.includes('...')) {
         // "Well... maybe": an ellipsis ends a sentence only before a capital letter.
         const next = b.slice(j).search(/\S/);
         if (next < 0) return undefined;
@@ -115,13 +130,21 @@ export class SentenceChunker {
     return ABBREVIATIONS.has(bare) || /^\p{L}$/u.test(bare);
   }
 
-  /** Where to cut a long sentence: after its last clause break, else its last space, within the limit. */
+  /** Where to cut a long sentence: after its last clause break, else its last space, else its last whole character. */
   private clauseEnd(limit: number): number {
     const head = this.buffer.slice(0, limit);
     for (let i = head.length - 1; i > 0; i--) {
-      if (CLAUSE_BREAKS.includes(head[i]) && (i + 1 >= head.length || /\s/.test(head[i + 1]) || '、，；：'.includes(head[i]))) return i + 1;
+      if (CJK_CLAUSE_BREAKS.includes(head[i])) return i + 1;
+      if (CLAUSE_BREAKS.includes(head[i]) && (i + 1 >= head.length || /\s/.test(head[i + 1]))) return i + 1;
     }
     const space = head.lastIndexOf(' ');
-    return space > 0 ? space + 1 : limit;
+    if (space > 0) return space + 1;
+    // No break at all (a run of CJK or emoji): cut between graphemes, never inside a surrogate pair or a ZWJ sequence.
+    let cut = 0;
+    for (const { index, segment } of graphemes.segment(this.buffer)) {
+      if (index > 0 && index + segment.length > limit) return index;
+      cut = index + segment.length;
+    }
+    return cut;
   }
 }

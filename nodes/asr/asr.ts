@@ -1,5 +1,5 @@
 import type { Node, NodeAPI } from 'node-red';
-import type { AsrEvent, AsrInfo } from '../../lib/asr/asr-engine';
+import type { AsrEvent, AsrInfo, AsrOptions } from '../../lib/asr/asr-engine';
 import { EngineHost } from '../../lib/engine/host';
 import { installedModels } from '../../lib/models/installed';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
@@ -8,50 +8,55 @@ import { Status } from '../../lib/nodered/status';
 import { MIGRATIONS, type AsrConfig } from './config';
 import { AsrController } from './controller';
 
-
 export = function register(RED: NodeAPI): void {
   function AsrNode(this: Node, raw: AsrConfig) {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
-    const vadModel = config.vadModel.trim() || installedModels('vad')[0]?.path || '';
-    const modelDir = config.modelDir.trim() || installedModels('asr')[0]?.path || '';
-    const engine = new EngineHost({
-      modulePath: require.resolve('../../lib/asr/asr-engine'),
-      name: 'asr',
-      options: {
-        vad: { model: vadModel, threshold: config.vadThreshold, minSpeech: config.minSpeech, minSilence: config.minSilence, maxSpeech: config.maxSpeech },
-        modelDir,
-        language: config.language,
+    // Empty paths mean the catalog's models, the first installed in catalog order.
+    const options: AsrOptions = {
+      vad: {
+        model: config.vadModel.trim() || installedModels('vad')[0]?.path || '',
+        threshold: config.vadThreshold,
+        minSpeech: config.minSpeech,
+        minSilence: config.minSilence,
+        maxSpeech: config.maxSpeech,
       },
-    });
-    engine.on('crash', (err: Error) => node.warn(`${err.message}; restarting`));
+      modelDir: config.modelDir.trim() || installedModels('asr')[0]?.path || '',
+      language: config.language.trim(),
+    };
+    const engine = new EngineHost({ modulePath: require.resolve('../../lib/asr/asr-engine'), name: 'asr', options });
     const controller = new AsrController(
-      (method, samples) => engine.call<AsrEvent[]>(method, samples, { transfer: [samples.buffer] }),
-      { pauseDuringPrefill: config.pauseDuringPrefill, maxPausedSeconds: 30 },
+      (method, samples, onEvent) =>
+        engine.call<AsrEvent[]>(method, samples, { transfer: samples ? [samples.buffer] : undefined, onChunk: (e) => onEvent(e as AsrEvent) }),
+      { pauseDuringPrefill: config.pauseDuringPrefill, maxPausedSeconds: 30, maxBacklogSeconds: 10 },
       {
         transcript: (m) => node.send([m, null, null]),
         control: (m) => node.send([null, m, null]),
         metrics: (m) => node.send([null, null, m]),
         status: (kind, text) => node.status(Status[kind](text)),
+        warn: (text) => node.warn(text),
       },
     );
+    engine.on('ready', (info: AsrInfo) => controller.ready(info));
+    engine.on('crash', (err: Error) => {
+      node.warn(`${err.message}; restarting`);
+      node.status(Status.waiting('restarting'));
+      controller.restarted();
+    });
+    engine.on('failed', (err: Error) => node.status(Status.failed(shortReason(err))));
 
     node.status(Status.waiting('loading model…'));
-    engine.start().then(
-      (info) => node.status((info as AsrInfo).kind === 'vad-only' ? Status.ready('VAD only') : Status.ready('listening')),
-      (err: Error) => {
-        node.status(Status.failed(shortReason(err)));
-        node.error(vadModel ? err : new Error(`${err.message}: run "npx realtime-voice models pull vad-silero" or set the VAD model path`));
-      },
-    );
-
-    onInput(node, (msg) => {
-      const m = msg as unknown as Record<string, unknown>;
-      // The end of a recording (msg.flush): an utterance in progress ends now.
-      return m.flush === true ? controller.flush() : controller.handle(m);
+    engine.start().catch((err: Error) => {
+      node.status(Status.failed(shortReason(err)));
+      node.error(options.vad.model ? err : new Error(`${err.message}: run "npx realtime-voice models pull vad-silero" or set the VAD model path`));
     });
-    onClose(node, () => engine.close());
+
+    onInput(node, (msg) => controller.handle(msg as unknown as Record<string, unknown>));
+    onClose(node, async () => {
+      controller.close();
+      await engine.close();
+    });
   }
 
   RED.nodes.registerType('asr', AsrNode as never);

@@ -1,87 +1,153 @@
+import type { AsrEvent, AsrInfo } from '../../lib/asr/asr-engine';
+import { SPEECH_RATE } from '../../lib/audio/format';
 import { downmix, s16leToFloat32 } from '../../lib/audio/pcm';
 import { Resampler } from '../../lib/audio/resample';
-import { SPEECH_RATE } from '../../lib/audio/format';
 import { validateAudioMessage } from '../../lib/audio/validate';
-import { makeControl, parseControl, type ControlMessage } from '../../lib/control/protocol';
+import { isControlMessage, makeControl, parseControl, type ControlMessage, type ControlPayload } from '../../lib/control/protocol';
 import { newTurnId } from '../../lib/control/turns';
-import type { AsrEvent } from '../../lib/asr/asr-engine';
+import { SpeakerTimeline, type Speaker } from './speakers';
 
-/** Sends 16 kHz mono samples to the engine; resolves with what happened in them. */
-export type Recognize = (method: 'audio' | 'flush', samples: Float32Array) => Promise<AsrEvent[]>;
+export type EngineMethod = 'audio' | 'flush' | 'pause' | 'resume';
+
+/** Hands work to the asr engine (in its worker); its events come back through onEvent as they happen. */
+export type SendToEngine = (method: EngineMethod, samples: Float32Array | undefined, onEvent: (e: AsrEvent) => void) => Promise<unknown>;
 
 export interface AsrOutputs {
   transcript(msg: Record<string, unknown>): void;
   control(msg: ControlMessage): void;
   metrics(msg: Record<string, unknown>): void;
   status(kind: 'busy' | 'ready' | 'idle' | 'waiting' | 'failed', text: string): void;
+  warn(text: string): void;
 }
 
 export interface AsrSettings {
-  /** Honour pause/resume from llama-llm: hold audio back while the LLM evaluates its prompt. */
+  /** Honour pause / resume from llama-llm: recogniser work waits while the LLM evaluates its prompt. */
   pauseDuringPrefill: boolean;
-  /** Most audio held while paused; older audio is dropped. */
+  /** A pause without resume ends by itself after this long (a lost resume must not deafen the node). */
   maxPausedSeconds: number;
+  /** Audio the engine may be behind by; beyond it frames are dropped (a model too slow for this machine). */
+  maxBacklogSeconds: number;
 }
 
+/** Stream position ↔ wall clock: the frame that ended at sample `pos` arrived at `ms`. */
+interface Anchor {
+  ms: number;
+  pos: number;
+}
+
+interface Utterance {
+  turnId: string;
+  start: number;
+  detectedAt: number;
+  speechStartWall: number;
+  startSentAt: number;
+  partials: number;
+  firstPartialMs?: number;
+  end?: { end: number; at: number; wall: number; reason: string };
+}
+
+const round = (x: number, places = 1) => Math.round(x * 10 ** places) / 10 ** places;
+
 /**
- * The asr node's behaviour: audio frames in any format go to the engine in
- * order; speech-start (a new turn, the barge-in signal) and speech-end leave
- * on the control wire, transcripts on the first output.
+ * The asr node's behaviour, free of Node-RED: audio frames in any format are
+ * mixed to mono, resampled to 16 kHz and handed to the engine in order; its
+ * events become messages: speech-start (a new turn: the barge-in signal) and
+ * speech-end on the control wire, transcripts of that turn on output 1,
+ * latency figures on output 3.
  */
 export class AsrController {
   private readonly resamplers = new Map<number, Resampler>();
-  private chain: Promise<void> = Promise.resolve();
-  private paused = false;
-  private held: Float32Array[] = [];
-  private heldSamples = 0;
-  /** Stream time (ms of audio processed) and the wall clock it matches. */
-  private streamMs = 0;
-  private turnId: string | undefined;
-  private speaker: unknown;
+  /** 16 kHz samples handed to the engine so far, and those not yet processed. */
+  private position = 0;
+  private inFlight = 0;
+  private dropping = false;
+  private latest: Anchor = { ms: Date.now(), pos: 0 };
+  private readonly utterances = new Map<number, Utterance>();
+  private readonly speakers = new SpeakerTimeline();
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private info: AsrInfo | undefined;
+  private reported: string | undefined;
 
   constructor(
-    private readonly recognize: Recognize,
+    private readonly engine: SendToEngine,
     private readonly settings: AsrSettings,
     private readonly out: AsrOutputs,
   ) {}
 
-  /** One input message; resolves once its audio has been through the engine. */
-  handle(msg: Record<string, unknown>): Promise<void> {
-    if (msg.control != null) {
-      this.control(parseControl(msg).type);
-      return Promise.resolve();
-    }
+  /** The engine has loaded. */
+  ready(info: AsrInfo): void {
+    this.info = info;
+    this.out.status('ready', this.idleText());
+  }
+
+  /** The engine crashed and restarts: the new one's stream clock starts at 0 and open utterances are gone. */
+  restarted(): void {
+    this.position = 0;
+    this.latest = { ms: Date.now(), pos: 0 };
+    this.utterances.clear();
+    this.speakers.clear();
+  }
+
+  /** One input message. Resolves once the engine has processed it; rejects (once per distinct failure) when it cannot. */
+  handle(msg: Record<string, unknown>): Promise<void> | void {
+    if (isControlMessage(msg)) return this.control(parseControl(msg));
+    if (msg.flush === true) return this.send('flush');
     const { format, pcm } = validateAudioMessage(msg);
-    if (msg.speaker !== undefined) this.speaker = msg.speaker;
     const samples = this.toSpeechRate(downmix(s16leToFloat32(pcm), format.channels), format.sampleRate);
-    if (this.paused) {
-      this.hold(samples);
-      return Promise.resolve();
-    }
-    return this.enqueue('audio', samples);
+    if (samples.length === 0) return;
+    if (this.overloaded()) return;
+    this.speakers.note(this.position, msg.speaker as Speaker | undefined);
+    this.position += samples.length;
+    this.inFlight += samples.length;
+    const anchor = (this.latest = { ms: Date.now(), pos: this.position });
+    const n = samples.length;
+    return this.send('audio', samples, anchor).finally(() => {
+      this.inFlight -= n;
+    });
   }
 
-  private control(type: string): void {
+  /** Node closing: no timer may outlive it. */
+  close(): void {
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+  }
+
+  private control(c: ControlPayload): Promise<void> | void {
     if (!this.settings.pauseDuringPrefill) return;
-    if (type === 'pause') {
-      this.paused = true;
+    if (c.type === 'pause') {
+      const first = !this.pauseTimer;
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = setTimeout(() => {
+        this.out.warn(`no resume within ${this.settings.maxPausedSeconds} s of pause; recognising again`);
+        void this.resume()?.catch(() => undefined);
+      }, this.settings.maxPausedSeconds * 1000);
       this.out.status('waiting', 'paused');
-    } else if (type === 'resume' && this.paused) {
-      this.paused = false;
-      const held = this.held;
-      this.held = [];
-      this.heldSamples = 0;
-      for (const chunk of held) void this.enqueue('audio', chunk).catch(() => undefined);
-      this.out.status('ready', 'listening');
+      if (first) return this.send('pause');
+    } else if (c.type === 'resume') {
+      return this.resume();
     }
   }
 
-  private hold(samples: Float32Array): void {
-    this.held.push(samples);
-    this.heldSamples += samples.length;
-    while (this.heldSamples > this.settings.maxPausedSeconds * SPEECH_RATE && this.held.length > 1) {
-      this.heldSamples -= this.held.shift()!.length;
+  private resume(): Promise<void> | undefined {
+    if (!this.pauseTimer) return undefined;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    this.out.status('ready', this.idleText());
+    return this.send('resume');
+  }
+
+  /** Past the backlog limit, frames are dropped with one warning per episode; the node catches up by itself. */
+  private overloaded(): boolean {
+    const limit = this.settings.maxBacklogSeconds * SPEECH_RATE;
+    if (this.dropping && this.inFlight < limit / 2) {
+      this.dropping = false;
+      this.out.status('ready', this.idleText());
+    } else if (!this.dropping && this.inFlight > limit) {
+      this.dropping = true;
+      this.out.warn(`recognition is more than ${this.settings.maxBacklogSeconds} s behind the audio: dropping frames (use a smaller model)`);
+      this.out.status('waiting', 'falling behind');
     }
+    return this.dropping;
   }
 
   private toSpeechRate(samples: Float32Array, rate: number): Float32Array {
@@ -91,66 +157,80 @@ export class AsrController {
     return r.push(samples);
   }
 
-  /** The end of the audio (e.g. a WAV file played in): an utterance in progress ends now. */
-  flush(): Promise<void> {
-    return this.enqueue('flush', new Float32Array(0));
-  }
-
-  private enqueue(method: 'audio' | 'flush', samples: Float32Array): Promise<void> {
-    // The samples' buffer moves to the worker: take the length first.
-    const ms = (samples.length / SPEECH_RATE) * 1000;
-    const run = this.chain.then(async () => {
-      const events = await this.recognize(method, samples);
-      this.streamMs += ms;
-      for (const e of events) this.emit(e);
-    });
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Stream time → wall clock, as of now (the audio just processed ends now). */
-  private wall(ms: number): number {
-    return Math.round(Date.now() - (this.streamMs - ms));
-  }
-
-  private emit(e: AsrEvent): void {
-    switch (e.type) {
-      case 'speech-start':
-        this.turnId = newTurnId();
-        this.out.control(makeControl('speech-start', this.turnId, { source: 'asr' }));
-        this.out.status('busy', 'hearing speech');
-        return;
-      case 'partial':
-        if (this.turnId) this.out.transcript(this.transcript(e.text, true));
-        return;
-      case 'speech-end':
-        this.out.control(makeControl('speech-end', this.turnId ?? newTurnId(), { source: 'asr' }));
-        return;
-      case 'final': {
-        const turnId = this.turnId ?? newTurnId();
-        const msg = this.transcript(e.text, false);
-        msg.timings = { speechStart: this.wall(e.speechStartMs), speechEnd: this.wall(e.speechEndMs), recognitionMs: Math.round(e.recognitionMs * 100) / 100 };
-        if (e.text) this.out.transcript(msg);
-        this.out.metrics({
-          topic: 'metrics',
-          stage: 'asr',
-          turnId,
-          payload: {
-            speech_ms: Math.round(e.speechEndMs - e.speechStartMs),
-            recognition_ms: Math.round(e.recognitionMs * 100) / 100,
-            rtf: Math.round((e.recognitionMs / Math.max(1, e.speechEndMs - e.speechStartMs)) * 1000) / 1000,
-          },
-        });
-        this.out.status('ready', e.text ? 'listening' : 'no words heard');
-        this.turnId = undefined;
-        this.speaker = undefined;
-      }
+  private async send(method: EngineMethod, samples?: Float32Array, anchor?: Anchor): Promise<void> {
+    try {
+      await this.engine(method, samples, (e) => this.event(e, anchor ?? this.latest));
+      this.reported = undefined;
+    } catch (err) {
+      // A model that failed to load fails every frame: the Catch node hears it once, the status keeps saying it.
+      const text = (err as Error).message;
+      if (text === this.reported) return;
+      this.reported = text;
+      throw err;
     }
   }
 
-  private transcript(text: string, partial: boolean): Record<string, unknown> {
-    const msg: Record<string, unknown> = { topic: 'transcript', payload: text, partial, turnId: this.turnId };
-    if (this.speaker !== undefined) msg.speaker = this.speaker;
+  private event(e: AsrEvent, anchor: Anchor): void {
+    const wall = (pos: number) => Math.round(anchor.ms - ((anchor.pos - pos) / SPEECH_RATE) * 1000);
+    if (e.type === 'speech-start') {
+      const turnId = newTurnId();
+      this.utterances.set(e.utterance, { turnId, start: e.start, detectedAt: e.at, speechStartWall: wall(e.start), startSentAt: Date.now(), partials: 0 });
+      this.out.control(makeControl('speech-start', turnId, { source: 'asr' }));
+      this.out.status('busy', 'hearing speech');
+      return;
+    }
+    const u = this.utterances.get(e.utterance);
+    if (!u) return;
+    if (e.type === 'speech-end') {
+      u.end = { end: e.end, at: e.at, wall: wall(e.at), reason: e.reason };
+      this.out.control(makeControl('speech-end', u.turnId, { source: 'asr' }));
+      if (this.info?.kind === 'vad-only') this.finish(e.utterance, u, { speech_ms: round(((e.end - e.start) / SPEECH_RATE) * 1000, 0) });
+      else this.out.status('busy', 'recognising');
+      return;
+    }
+    if (e.type === 'partial') {
+      u.partials++;
+      u.firstPartialMs ??= Date.now() - u.startSentAt;
+      this.out.transcript(this.transcript(u, e.text, true, e.at, { speechStart: u.speechStartWall, recognitionMs: Date.now() - wall(e.at) }));
+      return;
+    }
+    const speechMs = ((e.end - e.start) / SPEECH_RATE) * 1000;
+    const endWall = u.end?.wall ?? wall(e.at);
+    const recognitionMs = Date.now() - endWall;
+    if (e.text) this.out.transcript(this.transcript(u, e.text, false, e.at, { speechStart: wall(e.start), speechEnd: wall(e.end), recognitionMs }));
+    this.finish(e.utterance, u, {
+      speech_ms: round(speechMs, 0),
+      recognition_ms: recognitionMs,
+      decode_ms: round(e.decodeMs),
+      rtf: round(e.computeMs / Math.max(1, speechMs), 3),
+      partials: u.partials,
+      ...(u.firstPartialMs !== undefined ? { first_partial_ms: u.firstPartialMs } : {}),
+      words: e.text ? e.text.split(/\s+/).length : 0,
+    });
+  }
+
+  /** Closes an utterance: its metrics go out, its bookkeeping goes. */
+  private finish(id: number, u: Utterance, figures: Record<string, unknown>): void {
+    this.utterances.delete(id);
+    const payload = {
+      ...figures,
+      // Audio time from the onset to speech-start (the barge-in), and from the last word to speech-end.
+      vad_start_ms: round(((u.detectedAt - u.start) / SPEECH_RATE) * 1000, 0),
+      ...(u.end ? { vad_end_ms: round(((u.end.at - u.end.end) / SPEECH_RATE) * 1000, 0), ended_by: u.end.reason } : {}),
+      model: this.info?.kind,
+    };
+    this.out.metrics({ topic: 'metrics', stage: 'asr', turnId: u.turnId, payload });
+    if (this.utterances.size === 0 && !this.pauseTimer && !this.dropping) this.out.status('ready', figures.words === 0 ? 'no words heard' : this.idleText());
+  }
+
+  private transcript(u: Utterance, text: string, partial: boolean, at: number, timings: Record<string, number>): Record<string, unknown> {
+    const msg: Record<string, unknown> = { topic: 'transcript', payload: text, partial, turnId: u.turnId, timings };
+    const speaker = this.speakers.during(u.start, at);
+    if (speaker) msg.speaker = speaker;
     return msg;
+  }
+
+  private idleText(): string {
+    return this.info?.kind === 'vad-only' ? 'VAD only' : 'listening';
   }
 }

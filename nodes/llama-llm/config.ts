@@ -1,5 +1,7 @@
 import type { NodeDef } from 'node-red';
 import { withDefaults, type Migration } from '../../lib/nodered/migrate';
+import type { LlmSettings } from './controller';
+import { styleText } from './styles';
 
 /** The llama-llm node's saved settings (what the editor stores in the flow). */
 export interface LlamaLlmConfig extends NodeDef {
@@ -11,7 +13,7 @@ export interface LlamaLlmConfig extends NodeDef {
   rawBytes: boolean;
   /** GGUF file for the embedded engine; empty = the catalog's default LLM in the models directory. */
   modelPath: string;
-  /** 0 = physical core count. */
+  /** 0 = automatic: one per physical core, leaving one CPU free (defaultThreads). */
   threads: number;
   contextSize: number;
   systemPrompt: string;
@@ -52,3 +54,18 @@ export const DEFAULTS: Omit<LlamaLlmConfig, keyof NodeDef> = {
 
 /** Steps that bring a saved config up to date (see lib/nodered/migrate.ts). */
 export const MIGRATIONS: Migration<LlamaLlmConfig>[] = [withDefaults<LlamaLlmConfig>(DEFAULTS)];
+
+/** Longer input is refused: a transcript or a typed question is never this long, a pasted file is. */
+const MAX_INPUT_CHARS = 4000;
+
+/** What the controller needs from the saved settings. */
+export function controllerSettings(config: LlamaLlmConfig): LlmSettings {
+  return {
+    systemPrompt: config.systemPrompt,
+    style: styleText(config.style, config.customStyle),
+    // top-k / top-p at llama.cpp's own defaults: the style prompt, not the sampler, shapes the voice.
+    sampling: { maxTokens: config.maxTokens, temperature: config.temperature, topK: 40, topP: 0.95, lowLatency: config.lowLatency },
+    chunker: { firstMaxChars: config.firstChunkChars, maxChars: config.maxChunkChars },
+    maxInputChars: MAX_INPUT_CHARS,
+  };
+}

@@ -1,9 +1,10 @@
 import { inputError } from '../../lib/coded-error';
-import { cancelsTurn, makeControl, parseControl, type ControlMessage } from '../../lib/control/protocol';
+import { cancelsTurn, makeControl, parseControl, type ControlMessage, type ControlPayload } from '../../lib/control/protocol';
 import { newTurnId, TurnTracker } from '../../lib/control/turns';
 import { SentenceChunker, type ChunkerOptions } from '../../lib/text/sentence-chunker';
-import type { GenerateTimings, LlmEngine, SamplingOptions } from './engine';
+import type { ChatMessage, GenerateMarks, LlmEngine, SamplingOptions } from './engine';
 import type { ConversationMemory } from './memory';
+import { turnMetrics } from './metrics';
 
 export interface LlmSettings {
   systemPrompt: string;
@@ -19,18 +20,24 @@ export interface LlmOutputs {
   metrics(msg: Record<string, unknown>): void;
   reply(msg: Record<string, unknown>): void;
   control(msg: ControlMessage): void;
-  status(kind: 'busy' | 'ready' | 'idle' | 'failed', text: string): void;
+  status(kind: 'busy' | 'ready' | 'idle', text: string): void;
+  warn(message: string): void;
 }
 
 interface RunningTurn {
   turnId: string;
-  conversationId: string;
   abort: AbortController;
+  /** Resolves once the turn has stopped and its history is written. */
   done: Promise<void>;
+  /** What speaker-out reported as heard, when it cut the turn before the LLM finished. */
+  spoken?: string;
 }
 
 /** Control turn id meaning "whatever turn is running" (a dashboard stop button knows no turn ids). */
 export const ANY_TURN = '*';
+
+/** How often the status shows the decode speed while a reply streams. */
+const SPEED_STATUS_MS = 1000;
 
 /**
  * The llama-llm node's behaviour: a text message starts a turn, the reply
@@ -39,6 +46,10 @@ export const ANY_TURN = '*';
 export class LlmController {
   private readonly turns = new TurnTracker();
   private running: RunningTurn | undefined;
+  /** Numbers text turns as they arrive: of several queued behind a running turn, only the newest runs. */
+  private arrivals = 0;
+  /** Summaries being written in the background; a new turn aborts them to have the engine. */
+  private readonly summaries = new Set<AbortController>();
 
   constructor(
     private readonly engine: LlmEngine,
@@ -47,8 +58,20 @@ export class LlmController {
     private readonly out: LlmOutputs,
   ) {}
 
+  /** The system prompt and a greeting: what the engine warms up with, so the prompt prefix is cached. */
+  warmUpMessages(): ChatMessage[] {
+    const system = this.system();
+    return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: 'Hello' }];
+  }
+
+  /** The system prompt followed by the style's vocabulary and personality. */
+  private system(): string {
+    return [this.settings.systemPrompt, this.settings.style].filter((s) => s.trim()).join('\n\n');
+  }
+
   /** Handles one input message: control, reset, or a text turn. Resolves when the turn is over. */
   async handle(msg: Record<string, unknown>): Promise<void> {
+    const arrived = performance.now();
     if (msg.control != null) return this.control(msg);
     const conversationId = typeof msg.conversationId === 'string' && msg.conversationId ? msg.conversationId : 'default';
     if (msg.reset === true || msg.topic === 'reset' || msg.topic === 'clear') {
@@ -59,9 +82,25 @@ export class LlmController {
     const text = this.validate(msg.payload);
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return; // a late transcript of a cancelled turn
+    const arrival = ++this.arrivals;
+    for (const summary of this.summaries) summary.abort();
     // A new question supersedes the answer in progress.
-    if (this.running) await this.cancel(this.running.turnId);
-    return this.run(msg, turnId, conversationId, text);
+    while (this.running) {
+      if (this.running.turnId !== turnId) this.turns.cancel(this.running.turnId);
+      await this.stop(this.running);
+    }
+    if (arrival !== this.arrivals) return; // an even newer question came while this one waited
+    if (!this.turns.begin(turnId)) return; // cancelled while it waited
+    let finished!: () => void;
+    const running: RunningTurn = { turnId, abort: new AbortController(), done: new Promise((r) => (finished = r)) };
+    this.running = running;
+    try {
+      await this.runTurn(msg, running, conversationId, text, arrived);
+    } finally {
+      if (this.running === running) this.running = undefined;
+      this.turns.finish(turnId);
+      finished();
+    }
   }
 
   private validate(payload: unknown): string {
@@ -74,28 +113,11 @@ export class LlmController {
     return text;
   }
 
-  private async run(msg: Record<string, unknown>, turnId: string, conversationId: string, text: string): Promise<void> {
-    this.turns.begin(turnId);
-    let resolveDone!: () => void;
-    const running: RunningTurn = { turnId, conversationId, abort: new AbortController(), done: new Promise((r) => (resolveDone = r)) };
-    this.running = running;
-    try {
-      await this.runTurn(msg, running, text);
-    } finally {
-      if (this.running === running) this.running = undefined;
-      // Whoever cancelled this turn waits for this: the history is complete by now.
-      resolveDone();
-    }
-  }
-
-  private async runTurn(msg: Record<string, unknown>, running: RunningTurn, text: string): Promise<void> {
-    const { turnId, conversationId, abort } = running;
-    const t0 = performance.now();
-    const live = () => !abort.signal.aborted && !this.turns.isStale(turnId);
-
-    const system = [this.settings.systemPrompt, this.settings.style].filter((s) => s.trim()).join('\n\n');
-    const messages = this.memory.messages(conversationId, system, text);
-    const buildPromptMs = performance.now() - t0;
+  private async runTurn(msg: Record<string, unknown>, running: RunningTurn, conversationId: string, text: string, arrived: number): Promise<void> {
+    const { turnId, abort } = running;
+    const started = performance.now();
+    const messages = this.memory.messages(conversationId, this.system(), text);
+    const built = performance.now();
 
     const chunker = new SentenceChunker(this.settings.chunker);
     let index = 0;
@@ -114,98 +136,107 @@ export class LlmController {
     // Prompt evaluation is the CPU-heavy part: the asr node may pause decoding meanwhile.
     this.out.control(makeControl('pause', turnId, { source: 'llama-llm' }));
     let resumed = false;
-    let timings: GenerateTimings | undefined;
+    const resume = () => {
+      resumed = true;
+      this.out.control(makeControl('resume', turnId, { source: 'llama-llm' }));
+    };
+    let firstTextAt = 0;
+    let statusAt = 0;
+    let marks!: GenerateMarks;
     try {
-      timings = await this.engine.generate({
+      marks = await this.engine.generate({
         messages,
         sampling: this.settings.sampling,
         signal: abort.signal,
-        onText: (piece) => {
-          if (!live()) return;
+        onText: (piece, tokens) => {
+          if (abort.signal.aborted) return;
+          const now = performance.now();
           if (!resumed) {
-            resumed = true;
-            this.out.control(makeControl('resume', turnId, { source: 'llama-llm' }));
+            resume();
+            firstTextAt = statusAt = now;
             this.out.status('busy', 'speaking…');
+          } else if (now - statusAt >= SPEED_STATUS_MS) {
+            statusAt = now;
+            this.out.status('busy', `speaking ${Math.round((tokens - 1) / ((now - firstTextAt) / 1000))} tok/s`);
           }
           reply += piece;
           for (const sentence of chunker.push(piece)) sendChunk(sentence, false);
         },
       });
     } catch (err) {
-      if (live()) {
-        this.out.control(makeControl('resume', turnId, { source: 'llama-llm' }));
+      if (!abort.signal.aborted) {
+        if (!resumed) resume();
         throw err;
       }
     }
-    if (!live() || !timings) {
-      // Interrupted: nothing more of this turn leaves the node. The history holds
-      // what was sent to TTS until speaker-out's tts-end says what was heard.
-      await this.memory.record(conversationId, turnId, text, sent.join(' '));
+    if (abort.signal.aborted) {
+      // Interrupted: nothing more of this turn leaves the node. The history keeps
+      // what speaker-out heard, else what was sent to be spoken.
+      this.remember(conversationId, turnId, text, running.spoken ?? sent.join(' '));
       return;
     }
-    if (!resumed) this.out.control(makeControl('resume', turnId, { source: 'llama-llm' }));
-    const rest = chunker.flush().join(' ');
-    sendChunk(rest, true);
-    this.turns.finish(turnId);
-    await this.memory.record(conversationId, turnId, text, reply.trim());
-
-    const endToEnd = performance.now() - t0;
-    const genMs = timings.firstTokenMs === null ? 0 : timings.totalMs - timings.firstTokenMs;
-    const tokensPerS = genMs > 0 && timings.tokens > 1 ? (timings.tokens - 1) / (genMs / 1000) : null;
-    this.out.metrics({
-      topic: 'metrics',
-      stage: 'llm',
-      turnId,
-      payload: {
-        build_prompt_ms: round(buildPromptMs),
-        pre_request_gap_ms: timings.requestSentMs === null ? null : round(timings.requestSentMs),
-        server_first_byte_ms: roundOrNull(timings.serverFirstByteMs),
-        first_sse_line_after_send_ms: roundOrNull(timings.firstSseLineAfterSendMs),
-        first_token_latency_total_ms: timings.firstTokenMs === null ? null : round(buildPromptMs + timings.firstTokenMs),
-        generation: { tokens: timings.tokens, tokens_per_s: tokensPerS === null ? null : round(tokensPerS), ms: round(genMs) },
-        end_to_end_ms: round(endToEnd),
-        engine: this.engine.kind,
-        interrupted: false,
-      },
-    });
+    if (!resumed) resume();
+    sendChunk(chunker.flush().join(' '), true);
+    const end = performance.now();
+    this.remember(conversationId, turnId, text, running.spoken ?? reply.trim());
+    const metrics = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind);
+    this.out.metrics({ topic: 'metrics', stage: 'llm', turnId, payload: metrics });
+    // The reply goes last: a flow may take it as "this turn is over".
     this.out.reply({ ...base, topic: 'llm-reply', payload: reply.trim(), interrupted: false });
-    this.out.status('ready', tokensPerS === null ? 'ready' : `ready ${Math.round(tokensPerS)} tok/s`);
+    const speed = metrics.generation.tokens_per_s;
+    this.out.status('ready', speed === null ? 'ready' : `ready ${Math.round(speed)} tok/s`);
+  }
+
+  /** Writes a turn into the history, then folds old turns into the summary in the background. */
+  private remember(conversationId: string, turnId: string, user: string, assistant: string): void {
+    this.memory.record(conversationId, turnId, user, assistant);
+    const abort = new AbortController();
+    this.summaries.add(abort);
+    this.memory
+      .compact(conversationId, abort.signal)
+      .catch((err: Error) => {
+        if (!abort.signal.aborted) this.out.warn(`could not summarise the conversation: ${err.message}`);
+      })
+      .finally(() => this.summaries.delete(abort));
   }
 
   private async control(msg: Record<string, unknown>): Promise<void> {
     const c = parseControl(msg);
-    if (c.type === 'tts-end') {
-      // The history keeps only what the user heard of an interrupted reply.
-      if (c.cut) this.memory.keepSpoken(c.turnId, c.spokenText ?? '');
+    if (c.type === 'tts-end') return this.heard(c);
+    if (!cancelsTurn(c.type)) return; // pause, resume, tts-start, speech-end: nothing to do here
+    const current = this.running?.turnId;
+    if (c.type === 'speech-start') {
+      // It carries the turn of the user's new utterance: whatever else is running ends.
+      if (current !== undefined && current !== c.turnId) await this.cancel(current);
       return;
     }
-    if (!cancelsTurn(c.type)) return;
-    const current = this.running?.turnId;
-    // speech-start carries the NEW turn of the user's utterance: it ends whatever is running.
-    const target = c.type === 'speech-start' || c.turnId === ANY_TURN ? current : c.turnId;
-    if (target && target !== (c.type === 'speech-start' ? c.turnId : undefined)) await this.cancel(target);
+    await this.cancel(c.turnId === ANY_TURN ? current : c.turnId);
   }
 
-  private async cancel(turnId: string): Promise<void> {
+  /** speaker-out's tts-end: after a cut, the history keeps only what the user heard. */
+  private heard(c: ControlPayload): void {
+    // Not cut: everything was heard. Cut without text: keep what was sent to be spoken.
+    if (!c.cut || typeof c.spokenText !== 'string') return;
+    if (this.running?.turnId === c.turnId) this.running.spoken = c.spokenText;
+    else this.memory.keepSpoken(c.turnId, c.spokenText);
+  }
+
+  /** Marks a turn cancelled (its late messages are dropped) and stops it if it is running. */
+  private async cancel(turnId: string | undefined): Promise<void> {
+    if (turnId === undefined) return;
     this.turns.cancel(turnId);
-    const running = this.running;
-    if (running?.turnId !== turnId) return;
+    if (this.running?.turnId === turnId) await this.stop(this.running);
+  }
+
+  private async stop(running: RunningTurn): Promise<void> {
     running.abort.abort();
     this.out.status('idle', 'interrupted');
     await running.done;
-    this.running = undefined;
   }
 
-  /** Aborts any running turn (node closing). */
+  /** Aborts the running turn and any summary (node closing). */
   async close(): Promise<void> {
-    if (this.running) await this.cancel(this.running.turnId);
+    for (const summary of this.summaries) summary.abort();
+    if (this.running) await this.stop(this.running);
   }
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-function roundOrNull(n: number | null): number | null {
-  return n === null ? null : round(n);
 }

@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
-/**
- * Physical CPU cores. llama.cpp spins one busy thread per requested thread;
- * on hyper-threaded or shared machines more threads than physical cores makes
- * it far slower, so this is the default thread count.
- */
+/** Physical CPU cores (hyper-threads not counted), from /proc/cpuinfo where there is one. */
 export function physicalCores(cpuinfo = readCpuinfo()): number {
   if (cpuinfo) {
     const cores = new Set<string>();
@@ -18,6 +14,17 @@ export function physicalCores(cpuinfo = readCpuinfo()): number {
     if (cores.size > 0) return cores.size;
   }
   return Math.max(1, availableParallelism());
+}
+
+/**
+ * The default llama.cpp thread count: one per physical core, but never every
+ * CPU. llama.cpp's threads spin while they wait, so on a machine where they
+ * take all CPUs the event loop, asr and piper-tts starve them and each token
+ * waits for the scheduler: on a 2-vCPU box 2 threads decode at ~80 tok/s and
+ * 1 thread at ~1,500 tok/s (shared/models/llm/README.md).
+ */
+export function defaultThreads(physical = physicalCores(), logical = availableParallelism()): number {
+  return Math.max(1, Math.min(physical, logical - 1));
 }
 
 function readCpuinfo(): string | undefined {

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
-import { LlmEngineError, type ChatMessage, type GenerateRequest, type GenerateTimings, type LlmEngine } from './engine';
 import { importEsm } from '../../lib/esm';
+import { LlmEngineError, WARM_UP_SAMPLING, type ChatMessage, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from './engine';
 
 export interface EmbeddedOptions {
   modelPath: string;
   threads: number;
   contextSize: number;
 }
-
 
 /**
  * llama.cpp inside the Node-RED process through node-llama-cpp: no server to
@@ -21,58 +20,99 @@ export class EmbeddedEngine implements LlmEngine {
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;
   private session: LlamaChatSession | undefined;
+  /**
+   * The one chat session takes one generation at a time: setChatHistory of a
+   * second caller (the LLM summariser) must not swap the history under a running turn.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Loading in progress, so that close() can wait for it instead of leaving a model behind. */
+  private loading: Promise<EngineInfo> | undefined;
+  private closed = false;
 
   constructor(private readonly options: EmbeddedOptions) {}
 
-  async start(): Promise<void> {
+  start(warmUp: ChatMessage[]): Promise<EngineInfo> {
+    this.loading = this.load(warmUp).catch(async (err: unknown) => {
+      // A retry starts from nothing: free what this attempt loaded (a corrupt GGUF fails after the library loaded).
+      await this.dispose();
+      throw err;
+    });
+    return this.loading;
+  }
+
+  private async load(warmUp: ChatMessage[]): Promise<EngineInfo> {
     const { modelPath, threads, contextSize } = this.options;
-    if (!modelPath) throw new LlmEngineError('no model: set a GGUF file or a llama-server URL', 'NO_MODEL');
+    if (!modelPath) throw new LlmEngineError('no model: pick a GGUF file, or set a llama-server URL', 'NO_MODEL');
     if (!existsSync(modelPath)) throw new LlmEngineError(`model file not found: ${modelPath}`, 'MODEL_MISSING');
+    // Never fetch or build llama.cpp at run time: the prebuilt binaries come with the package.
     process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= 'true';
     const lib = await importEsm<typeof import('node-llama-cpp')>('node-llama-cpp');
     this.llama = await lib.getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error });
-    this.model = await this.llama.loadModel({ modelPath });
+    this.model = await this.llama.loadModel({ modelPath }).catch((err: Error) => {
+      throw new LlmEngineError(`could not load ${modelPath} (${err.message}): is the file a whole GGUF model?`, 'MODEL_BAD');
+    });
     this.context = await this.model.createContext({ contextSize, threads });
+    if (this.closed) throw new LlmEngineError('the node closed while its model was loading', 'CLOSED');
     this.session = new lib.LlamaChatSession({ contextSequence: this.context.getSequence() });
+    // node-llama-cpp keeps the evaluated prefix: the system prompt is cached for the first turn.
+    await this.generate({ messages: warmUp, sampling: WARM_UP_SAMPLING, signal: new AbortController().signal, onText: () => undefined });
+    return { contextSize: this.context.contextSize };
   }
 
   countTokens(text: string): number {
-    return this.model ? this.model.tokenize(text).length : Math.ceil(text.length / 4);
+    if (!this.model) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
+    return this.model.tokenize(text).length;
   }
 
-  async generate({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateTimings> {
+  generate(request: GenerateRequest): Promise<GenerateMarks> {
+    const run = this.queue.then(() => this.generateNow(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generateNow({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateMarks> {
     const session = this.session;
     if (!session) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
-    const t0 = performance.now();
     const last = messages.at(-1);
     if (!last || last.role !== 'user') throw new LlmEngineError('the last message must be the user turn', 'BAD_REQUEST');
     session.setChatHistory(toHistory(messages.slice(0, -1)));
-    let firstTokenMs: number | null = null;
+    let firstToken: number | null = null;
     let tokens = 0;
+    const requestSent = performance.now();
     await session.prompt(last.content, {
       maxTokens: sampling.maxTokens,
       temperature: sampling.temperature,
       topK: sampling.topK,
       topP: sampling.topP,
       signal,
+      // Resolve with what was generated instead of throwing: the caller decides what to keep.
       stopOnAbortSignal: true,
       onToken: (generated) => {
         tokens += generated.length;
       },
       onTextChunk: (text) => {
         if (signal.aborted) return;
-        firstTokenMs ??= performance.now() - t0;
-        onText(text);
+        firstToken ??= performance.now();
+        onText(text, tokens);
       },
     });
-    return { requestSentMs: 0, serverFirstByteMs: null, firstSseLineAfterSendMs: null, firstTokenMs, totalMs: performance.now() - t0, tokens };
+    return { requestSent, firstByte: null, firstSseLine: null, firstToken, end: performance.now(), tokens };
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.loading?.catch(() => undefined);
+    // A generation still running holds the context; it has been aborted and ends within a token.
+    await this.queue;
+    await this.dispose();
+  }
+
+  private async dispose(): Promise<void> {
+    this.session = undefined;
     await this.context?.dispose();
     await this.model?.dispose();
     await this.llama?.dispose();
-    this.session = undefined;
+    this.context = this.model = this.llama = undefined;
   }
 }
 

@@ -23,41 +23,58 @@ export interface GenerateRequest {
   messages: ChatMessage[];
   sampling: SamplingOptions;
   signal: AbortSignal;
-  /** Called with each piece of text as soon as the engine has it. */
-  onText: (text: string) => void;
+  /** Called with each piece of text as soon as the engine has it, and the tokens generated so far. */
+  onText: (text: string, tokens: number) => void;
 }
 
-/** Milliseconds from the moment generate() was called, null where an engine has no such step. */
-export interface GenerateTimings {
-  /** Request sent (server) or evaluation started (embedded). */
-  requestSentMs: number | null;
+/**
+ * When each step of a generation happened, as performance.now() instants, so
+ * the caller can measure from its own start. null where an engine has no such step.
+ */
+export interface GenerateMarks {
+  /** The request left (server) or prompt evaluation began (embedded). */
+  requestSent: number;
   /** Response headers from the server arrived. */
-  serverFirstByteMs: number | null;
-  /** First SSE line parsed, counted from the request being sent. */
-  firstSseLineAfterSendMs: number | null;
-  firstTokenMs: number | null;
-  totalMs: number;
+  firstByte: number | null;
+  /** First server-sent event parsed. */
+  firstSseLine: number | null;
+  firstToken: number | null;
+  end: number;
   tokens: number;
+}
+
+export interface EngineInfo {
+  /** Tokens the model can attend to per request (the server's slot context), when known. */
+  contextSize: number | null;
 }
 
 export interface LlmEngine {
   readonly kind: 'server' | 'embedded';
-  /** Loads the model / checks the server and warms it up. */
-  start(): Promise<void>;
-  generate(request: GenerateRequest): Promise<GenerateTimings>;
-  /** A rough token count, for trimming the history to a budget. */
+  /**
+   * Loads the model / checks the server, then generates one token of `warmUp`
+   * so the first real turn finds the weights paged in and the prompt prefix cached.
+   */
+  start(warmUp: ChatMessage[]): Promise<EngineInfo>;
+  generate(request: GenerateRequest): Promise<GenerateMarks>;
+  /** A token count, for trimming the history to a budget. */
   countTokens(text: string): number;
   close(): Promise<void>;
 }
+
+/** One token of warm-up: enough to evaluate the prompt prefix, nothing to wait for. */
+export const WARM_UP_SAMPLING: SamplingOptions = { maxTokens: 1, temperature: 0, topK: 1, topP: 1, lowLatency: true };
 
 const STATUS_TEXT: Record<string, string> = {
   UNREACHABLE: 'server down',
   LOADING: 'model loading',
   MODEL_MISSING: 'model missing',
+  MODEL_BAD: 'bad model file',
   NO_MODEL: 'no model set',
   STREAM_CUT: 'stream cut',
   BAD_STREAM: 'bad server reply',
+  SERVER_ERROR: 'server error',
   HTTP_STATUS: 'server error',
+  BAD_URL: 'bad server URL',
 };
 
 export class LlmEngineError extends CodedError {
@@ -69,4 +86,10 @@ export class LlmEngineError extends CodedError {
 /** ~4 characters per token: good enough to keep a history inside a budget. */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
+}
+
+export function abortError(): Error {
+  const err = new Error('generation aborted');
+  err.name = 'AbortError';
+  return err;
 }

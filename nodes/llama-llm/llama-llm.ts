@@ -4,13 +4,12 @@ import { modelsDir } from '../../lib/models/models-dir';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
-import { CONFIG_VERSION, MIGRATIONS, type LlamaLlmConfig } from './config';
+import { CONFIG_VERSION, MIGRATIONS, controllerSettings, type LlamaLlmConfig } from './config';
 import { LlmController, type LlmOutputs } from './controller';
-import { physicalCores } from './cpu-cores';
+import { defaultThreads, physicalCores } from './cpu-cores';
 import { createEngine } from './engine-factory';
 import type { LlmEngine } from './engine';
-import { ConversationMemory, truncationSummary, type Summariser } from './memory';
-import { styleText } from './styles';
+import { ConversationMemory, fitBudget, truncationSummary } from './memory';
 import { llmSummariser } from './summarise';
 
 export = function register(RED: NodeAPI): void {
@@ -22,37 +21,40 @@ export = function register(RED: NodeAPI): void {
     try {
       engine = createEngine(config);
     } catch (err) {
-      node.status(Status.failed('bad settings'));
-      node.error(err);
+      // Settings that cannot work: every message says why on the Catch node instead of vanishing.
+      node.status(Status.failed(shortReason(err as Error)));
+      onInput(node, () => {
+        throw err;
+      });
       return;
     }
-    const summarise: Summariser = config.summariseWithLlm ? llmSummariser(engine) : truncationSummary;
-    const memory = new ConversationMemory({ tokenBudget: config.tokenBudget, summariseAfter: config.summariseAfter }, (t) => engine.countTokens(t), summarise);
+    const memory = new ConversationMemory(
+      { tokenBudget: config.tokenBudget, summariseAfter: config.summariseAfter },
+      (t) => engine.countTokens(t),
+      config.summariseWithLlm ? llmSummariser(engine) : truncationSummary,
+    );
     const outputs: LlmOutputs = {
       chunk: (m) => node.send([m, null, null, null]),
       metrics: (m) => node.send([null, m, null, null]),
       reply: (m) => node.send([null, null, m, null]),
       control: (m) => node.send([null, null, null, m]),
       status: (kind, text) => node.status(Status[kind](text)),
+      warn: (message) => node.warn(message),
     };
-    const controller = new LlmController(
-      engine,
-      memory,
-      {
-        systemPrompt: config.systemPrompt,
-        style: styleText(config.style, config.customStyle),
-        sampling: { maxTokens: config.maxTokens, temperature: config.temperature, topK: 40, topP: 0.95, lowLatency: config.lowLatency },
-        chunker: { firstMaxChars: config.firstChunkChars, maxChars: config.maxChunkChars },
-        maxInputChars: 4000,
-      },
-      outputs,
-    );
+    const controller = new LlmController(engine, memory, controllerSettings(config), outputs);
 
-    // Load the model (or warm the server up) at deploy; a failed start is retried on the next message.
+    // Load the model (or check and warm the server up) at deploy; a failed start is retried on the next message.
     let starting: Promise<void> | undefined;
     const start = (): Promise<void> => {
-      starting ??= engine.start().then(
-        () => node.status(Status.ready()),
+      starting ??= engine.start(controller.warmUpMessages()).then(
+        ({ contextSize }) => {
+          const budget = fitBudget(config.tokenBudget, config.maxTokens, contextSize);
+          if (budget < config.tokenBudget) {
+            node.warn(`history budget lowered to ${budget} tokens: the model's context (${contextSize}) must also hold the reply (max tokens ${config.maxTokens})`);
+            memory.setTokenBudget(budget);
+          }
+          node.status(Status.ready());
+        },
         (err: Error) => {
           starting = undefined;
           node.status(Status.failed(shortReason(err)));
@@ -66,6 +68,7 @@ export = function register(RED: NodeAPI): void {
 
     onInput(node, async (msg) => {
       const m = msg as unknown as Record<string, unknown>;
+      // Control messages never wait for the model: an interrupt must act at once.
       if (m.control == null) await start();
       await controller.handle(m);
     });
@@ -79,6 +82,6 @@ export = function register(RED: NodeAPI): void {
 
   // Lets the editor offer installed GGUF files in a dropdown instead of a typed path.
   RED.httpAdmin.get('/realtime-voice/llm-models', RED.auth.needsPermission('llama-llm.read'), (_req, res) => {
-    res.json({ modelsDir: modelsDir(), installed: installedModels('llm'), physicalCores: physicalCores(), configVersion: CONFIG_VERSION });
+    res.json({ modelsDir: modelsDir(), installed: installedModels('llm'), physicalCores: physicalCores(), defaultThreads: defaultThreads(), configVersion: CONFIG_VERSION });
   });
 };

@@ -4,12 +4,16 @@ interface Turn {
   turnId: string;
   user: string;
   assistant: string;
+  /** Token cost of user + assistant, counted once: the prompt is rebuilt every turn. */
+  tokens: number;
 }
 
 interface Conversation {
   turns: Turn[];
-  /** What older turns said, folded into one paragraph. */
+  /** What older turns said, folded into a few lines. */
   summary: string;
+  /** A summary is being written: one at a time per conversation. */
+  compacting: boolean;
 }
 
 export interface MemoryOptions {
@@ -20,7 +24,7 @@ export interface MemoryOptions {
 }
 
 /** Turns → summary text. The default truncates; the node can ask the LLM instead. */
-export type Summariser = (previous: string, turns: { user: string; assistant: string }[]) => Promise<string> | string;
+export type Summariser = (previous: string, turns: { user: string; assistant: string }[], signal: AbortSignal) => Promise<string> | string;
 
 /** The seed's truncation summary: the gist of each old turn in one short line. */
 export const truncationSummary: Summariser = (previous, turns) => {
@@ -29,6 +33,17 @@ export const truncationSummary: Summariser = (previous, turns) => {
   return [previous, ...lines].filter(Boolean).join('\n');
 };
 
+/** A flow that invents a conversation id per message must not grow the memory without end. */
+const MAX_CONVERSATIONS = 100;
+
+/**
+ * The history budget that leaves room for the reply inside the engine's
+ * context (a prompt plus reply longer than the context fails or loses its start).
+ */
+export function fitBudget(tokenBudget: number, maxTokens: number, contextSize: number | null): number {
+  return contextSize === null ? tokenBudget : Math.max(0, Math.min(tokenBudget, contextSize - maxTokens));
+}
+
 /**
  * Conversation history per conversation id: trimmed to a token budget,
  * older turns summarised, and an interrupted reply cut down to what the
@@ -36,44 +51,81 @@ export const truncationSummary: Summariser = (previous, turns) => {
  */
 export class ConversationMemory {
   private readonly conversations = new Map<string, Conversation>();
+  private tokenBudget: number;
+  private readonly summariseAfter: number;
 
   constructor(
-    private readonly options: MemoryOptions,
+    options: MemoryOptions,
     private readonly countTokens: (text: string) => number,
     private readonly summarise: Summariser = truncationSummary,
-  ) {}
+  ) {
+    this.tokenBudget = options.tokenBudget;
+    this.summariseAfter = options.summariseAfter;
+  }
+
+  /** Lowers the budget once the engine says how much context it has. */
+  setTokenBudget(tokens: number): void {
+    this.tokenBudget = tokens;
+  }
 
   private get(id: string): Conversation {
     let c = this.conversations.get(id);
-    if (!c) this.conversations.set(id, (c = { turns: [], summary: '' }));
+    if (c) {
+      // Map order is insertion order: re-inserting keeps the least recently used first.
+      this.conversations.delete(id);
+    } else {
+      c = { turns: [], summary: '', compacting: false };
+      if (this.conversations.size >= MAX_CONVERSATIONS) this.conversations.delete(this.conversations.keys().next().value as string);
+    }
+    this.conversations.set(id, c);
     return c;
   }
 
   /** The messages for a new user turn: system (+ summary), as many recent turns as fit, the user. */
   messages(conversationId: string, system: string, user: string): ChatMessage[] {
     const c = this.get(conversationId);
-    const head = c.summary ? `${system}\n\nEarlier in this conversation:\n${c.summary}` : system;
-    let budget = this.options.tokenBudget - this.countTokens(head) - this.countTokens(user);
+    const head = [system, c.summary && `Earlier in this conversation:\n${c.summary}`].filter(Boolean).join('\n\n');
+    let budget = this.tokenBudget - this.countTokens(head) - this.countTokens(user);
     const recent: ChatMessage[] = [];
-    for (let i = c.turns.length - 1; i >= 0; i--) {
-      const t = c.turns[i];
-      const cost = this.countTokens(t.user) + this.countTokens(t.assistant);
-      if (cost > budget) break;
-      budget -= cost;
-      recent.unshift({ role: 'user', content: t.user }, { role: 'assistant', content: t.assistant });
+    for (let i = c.turns.length - 1; i >= 0 && c.turns[i].tokens <= budget; i--) {
+      budget -= c.turns[i].tokens;
+      recent.unshift({ role: 'user', content: c.turns[i].user }, { role: 'assistant', content: c.turns[i].assistant });
     }
     return [...(head ? [{ role: 'system' as const, content: head }] : []), ...recent, { role: 'user', content: user }];
   }
 
-  /** Stores a finished (or interrupted) turn, then folds old turns into the summary. */
-  async record(conversationId: string, turnId: string, user: string, assistant: string): Promise<void> {
-    const c = this.get(conversationId);
-    c.turns.push({ turnId, user, assistant });
-    const extra = c.turns.length - this.options.summariseAfter;
-    if (extra > 0) {
-      const old = c.turns.splice(0, extra);
-      c.summary = await this.summarise(c.summary, old);
+  /** Stores a finished (or interrupted) turn. */
+  record(conversationId: string, turnId: string, user: string, assistant: string): void {
+    this.get(conversationId).turns.push({ turnId, user, assistant, tokens: this.countTokens(user) + this.countTokens(assistant) });
+  }
+
+  /**
+   * Folds the turns beyond `summariseAfter` into the summary. Run after a reply,
+   * never before a first token; an abort (a new turn needs the engine) leaves
+   * the turns as they are, to be folded next time.
+   */
+  async compact(conversationId: string, signal: AbortSignal): Promise<void> {
+    const c = this.conversations.get(conversationId);
+    const extra = c ? c.turns.length - this.summariseAfter : 0;
+    if (!c || extra <= 0 || c.compacting) return;
+    c.compacting = true;
+    try {
+      const old = c.turns.slice(0, extra);
+      const summary = await this.summarise(c.summary, old, signal);
+      if (signal.aborted || this.conversations.get(conversationId) !== c) return; // aborted, or cleared meanwhile
+      c.turns = c.turns.filter((t) => !old.includes(t));
+      c.summary = this.bounded(summary);
+    } finally {
+      c.compacting = false;
     }
+  }
+
+  /** The summary may take half the budget: its oldest lines go first. */
+  private bounded(summary: string): string {
+    const limit = this.tokenBudget / 2;
+    const lines = summary.split('\n');
+    while (lines.length > 1 && this.countTokens(lines.join('\n')) > limit) lines.shift();
+    return lines.join('\n');
   }
 
   /** After a barge-in: the reply keeps only what was spoken. Returns false for an unknown turn. */
@@ -82,6 +134,7 @@ export class ConversationMemory {
       const t = c.turns.find((x) => x.turnId === turnId);
       if (t) {
         t.assistant = spoken;
+        t.tokens = this.countTokens(t.user) + this.countTokens(spoken);
         return true;
       }
     }
@@ -92,7 +145,9 @@ export class ConversationMemory {
     this.conversations.delete(conversationId);
   }
 
+  /** A read-only view, for tests and debugging. */
   history(conversationId: string): { turns: readonly { user: string; assistant: string }[]; summary: string } {
-    return this.get(conversationId);
+    const c = this.conversations.get(conversationId);
+    return { turns: c?.turns ?? [], summary: c?.summary ?? '' };
   }
 }

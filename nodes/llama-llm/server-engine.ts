@@ -1,5 +1,16 @@
 import { Pool, type Dispatcher } from 'undici';
-import { LlmEngineError, estimateTokens, type ChatMessage, type GenerateRequest, type GenerateTimings, type LlmEngine, type SamplingOptions } from './engine';
+import {
+  abortError,
+  estimateTokens,
+  LlmEngineError,
+  WARM_UP_SAMPLING,
+  type ChatMessage,
+  type EngineInfo,
+  type GenerateMarks,
+  type GenerateRequest,
+  type LlmEngine,
+  type SamplingOptions,
+} from './engine';
 import { parsedReader, rawReader, type SseSink } from './sse-lines';
 
 export interface ServerOptions {
@@ -7,7 +18,7 @@ export interface ServerOptions {
   url: string;
   /** `chat`: POST /v1/chat/completions; `completion`: POST /completion with a plain prompt. */
   endpoint: 'chat' | 'completion';
-  /** Offer HTTP/2 (llama-server speaks HTTP/1.1; a proxy in front may speak h2). */
+  /** Offer HTTP/2 over TLS (llama-server speaks HTTP/1.1; a proxy in front may speak h2). */
   allowH2: boolean;
   /** Hand each token on at its earliest byte instead of at the end of its SSE event. */
   rawBytes: boolean;
@@ -21,7 +32,6 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
 export class ServerEngine implements LlmEngine {
   readonly kind = 'server';
   private readonly pool: Pool;
-  private readonly origin: string;
   private readonly basePath: string;
 
   constructor(private readonly options: ServerOptions) {
@@ -31,10 +41,17 @@ export class ServerEngine implements LlmEngine {
     } catch {
       throw new LlmEngineError(`invalid llama-server URL "${options.url}"`, 'BAD_URL');
     }
-    this.origin = parsed.origin;
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new LlmEngineError(`llama-server URL must start with http:// or https://, got "${options.url}"`, 'BAD_URL');
+    }
     this.basePath = parsed.pathname.replace(/\/$/, '');
     // A keep-alive pool: no TCP (or TLS) set-up on the path of each turn.
-    this.pool = new Pool(this.origin, { connections: 4, allowH2: options.allowH2, keepAliveTimeout: 60_000, headersTimeout: options.headersTimeoutMs ?? 120_000 });
+    this.pool = new Pool(parsed.origin, {
+      connections: 4,
+      allowH2: options.allowH2,
+      keepAliveTimeout: 60_000,
+      headersTimeout: options.headersTimeoutMs ?? 120_000,
+    });
   }
 
   /** GET /health: resolves when the model is loaded. */
@@ -45,56 +62,66 @@ export class ServerEngine implements LlmEngine {
     if (res.statusCode !== 200) throw new LlmEngineError(`llama-server /health answered ${res.statusCode}: ${errorText(body)}`, 'HTTP_STATUS');
   }
 
-  /** Checks the server and sends a one-token request so the first real turn finds everything warm. */
-  async start(): Promise<void> {
+  /** GET /props: the context each request gets (one slot's), or null when the server does not say. */
+  async contextSize(): Promise<number | null> {
+    const res = await this.send({ method: 'GET', path: `${this.basePath}/props` });
+    const body = await res.body.text();
+    if (res.statusCode !== 200) return null;
+    try {
+      const props = JSON.parse(body) as { default_generation_settings?: { n_ctx?: unknown }; n_ctx?: unknown };
+      const nCtx = props.default_generation_settings?.n_ctx ?? props.n_ctx;
+      return typeof nCtx === 'number' && nCtx > 0 ? nCtx : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async start(warmUp: ChatMessage[]): Promise<EngineInfo> {
     await this.health();
-    const controller = new AbortController();
-    await this.generate({
-      messages: [{ role: 'user', content: 'Hi' }],
-      sampling: { maxTokens: 1, temperature: 0, topK: 1, topP: 1, lowLatency: true },
-      signal: controller.signal,
-      onText: () => undefined,
-    });
+    const contextSize = await this.contextSize();
+    await this.generate({ messages: warmUp, sampling: WARM_UP_SAMPLING, signal: new AbortController().signal, onText: () => undefined });
+    return { contextSize };
   }
 
   countTokens(text: string): number {
     return estimateTokens(text);
   }
 
-  async generate({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateTimings> {
-    const t0 = performance.now();
+  async generate({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateMarks> {
     const chat = this.options.endpoint === 'chat';
-    const body = chat ? chatBody(messages, sampling) : completionBody(messages, sampling);
-    const sentAt = performance.now();
+    const body = JSON.stringify(chat ? chatBody(messages, sampling) : completionBody(messages, sampling));
+    const requestSent = performance.now();
     const res = await this.send({
       method: 'POST',
       path: `${this.basePath}${chat ? '/v1/chat/completions' : '/completion'}`,
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify(body),
+      body,
       signal,
     });
-    const serverFirstByteMs = performance.now() - t0;
+    const firstByte = performance.now();
     if (res.statusCode !== 200) {
       const text = await res.body.text().catch(() => '');
       const what = res.statusCode === 503 ? 'llama-server is still loading its model' : `llama-server answered ${res.statusCode}`;
       throw new LlmEngineError(`${what}: ${errorText(text)}`, res.statusCode === 503 ? 'LOADING' : 'HTTP_STATUS');
     }
 
-    let firstSseLineAfterSendMs: number | null = null;
-    let firstTokenMs: number | null = null;
+    let firstSseLine: number | null = null;
+    let firstToken: number | null = null;
     let tokens = 0;
+    // The server's own count, from the last event's timings, is exact where ours counts text events.
+    let serverTokens: number | undefined;
     let finished = false;
     let failure: Error | undefined;
     const text = (t: string) => {
       if (!t || signal.aborted) return;
       tokens++;
-      firstTokenMs ??= performance.now() - t0;
-      onText(t);
+      firstToken ??= performance.now();
+      onText(t, tokens);
     };
     const sink: SseSink = {
       onData: (data, contentSent) => {
         if (failure) return;
-        firstSseLineAfterSendMs ??= performance.now() - sentAt;
+        firstSseLine ??= performance.now();
         if (data === '[DONE]') {
           finished = true;
           return;
@@ -113,36 +140,32 @@ export class ServerEngine implements LlmEngine {
         const choice = event.choices?.[0];
         const content = chat ? choice?.delta?.content : event.content;
         if (!contentSent && typeof content === 'string') text(content);
+        if (typeof event.timings?.predicted_n === 'number') serverTokens = event.timings.predicted_n;
         if (chat ? choice?.finish_reason != null : event.stop === true) finished = true;
       },
       onEarlyContent: (t) => text(t),
     };
     const reader = this.options.rawBytes ? rawReader(sink) : parsedReader(sink);
-    // A UTF-8 character can be split across two network reads.
-    const decoder = new TextDecoder();
     try {
       for await (const chunk of res.body) {
-        reader.feed(decoder.decode(chunk as Buffer, { stream: true }));
-        if (failure) break;
+        reader.feed(chunk as Buffer);
+        if (failure) break; // leaving the loop destroys the body and its connection
       }
     } catch (err) {
       if (signal.aborted) throw abortError();
       throw new LlmEngineError(`llama-server stream broke off: ${(err as Error).message}`, 'STREAM_CUT');
     }
-    if (failure) {
-      res.body.destroy();
-      throw failure;
-    }
+    if (failure) throw failure;
     if (signal.aborted) throw abortError();
     if (!finished) throw new LlmEngineError('llama-server closed the stream before the reply ended', 'STREAM_CUT');
-    return { requestSentMs: sentAt - t0, serverFirstByteMs, firstSseLineAfterSendMs, firstTokenMs, totalMs: performance.now() - t0, tokens };
+    return { requestSent, firstByte, firstSseLine, firstToken, end: performance.now(), tokens: serverTokens ?? tokens };
   }
 
   private async send(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
     try {
       return await this.pool.request(opts);
     } catch (err) {
-      if (opts.signal && (opts.signal as AbortSignal).aborted) throw abortError();
+      if ((opts.signal as AbortSignal | undefined)?.aborted) throw abortError();
       const code = (err as { code?: string }).code ?? '';
       if (CONNECT_CODES.has(code)) {
         throw new LlmEngineError(`llama-server is not reachable at ${this.options.url} (${code}): start it, or clear the URL to use the embedded engine`, 'UNREACHABLE');
@@ -160,13 +183,8 @@ interface LlamaEvent {
   content?: string;
   stop?: boolean;
   choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  timings?: { predicted_n?: number };
   error?: { message?: string };
-}
-
-function abortError(): Error {
-  const err = new Error('generation aborted');
-  err.name = 'AbortError';
-  return err;
 }
 
 /** The human part of llama-server's error JSON, or the raw text. */
@@ -180,7 +198,7 @@ function errorText(body: string): string {
 }
 
 function samplingFields(s: SamplingOptions): Record<string, unknown> {
-  const fields: Record<string, unknown> = { temperature: s.temperature, top_k: s.topK, top_p: s.topP };
+  const fields: Record<string, unknown> = { temperature: s.temperature, top_k: s.topK, top_p: s.topP, cache_prompt: true };
   // Low-latency mode pins the costly samplers off even if the server defaults change.
   if (s.lowLatency) Object.assign(fields, { mirostat: 0, typical_p: 1 });
   return fields;
@@ -197,5 +215,5 @@ export function completionPrompt(messages: ChatMessage[]): string {
 }
 
 function completionBody(messages: ChatMessage[], s: SamplingOptions): Record<string, unknown> {
-  return { prompt: completionPrompt(messages), stream: true, n_predict: s.maxTokens, cache_prompt: true, stop: ['\nUser:'], ...samplingFields(s) };
+  return { prompt: completionPrompt(messages), stream: true, n_predict: s.maxTokens, stop: ['\nUser:'], ...samplingFields(s) };
 }

@@ -1,4 +1,4 @@
-import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { createParser } from 'eventsource-parser';
 
 /** Receives what a llama-server stream says, event by event. */
 export interface SseSink {
@@ -8,14 +8,20 @@ export interface SseSink {
   onEarlyContent?(text: string): void;
 }
 
+/** Takes the response body as it arrives, in pieces cut anywhere (even inside a UTF-8 character). */
 export interface SseReader {
-  feed(chunk: string): void;
+  feed(bytes: Uint8Array): void;
+}
+
+function decoding(feedText: (text: string) => void): SseReader {
+  const decoder = new TextDecoder();
+  return { feed: (bytes) => feedText(decoder.decode(bytes, { stream: true })) };
 }
 
 /** Standard reading with eventsource-parser: an event is handed on at its blank line. */
 export function parsedReader(sink: SseSink): SseReader {
-  const parser: EventSourceParser = createParser({ onEvent: (e) => sink.onData(e.data, false) });
-  return { feed: (chunk) => parser.feed(chunk) };
+  const parser = createParser({ onEvent: (e) => sink.onData(e.data, false) });
+  return decoding((text) => parser.feed(text));
 }
 
 const CONTENT = /"content":"((?:[^"\\]|\\.)*)"/;
@@ -29,24 +35,23 @@ const CONTENT = /"content":"((?:[^"\\]|\\.)*)"/;
 export function rawReader(sink: SseSink): SseReader {
   let line = '';
   let earlySent = false;
-  return {
-    feed(chunk: string) {
-      for (const part of chunk.split(/(\n)/)) {
-        if (part === '\n') {
-          if (line.startsWith('data:')) sink.onData(line.slice(5).trimStart(), earlySent);
-          line = '';
-          earlySent = false;
-          continue;
-        }
-        line += part;
-        if (!earlySent && sink.onEarlyContent && line.startsWith('data:')) {
-          const m = CONTENT.exec(line);
-          if (m) {
-            earlySent = true;
-            sink.onEarlyContent(JSON.parse(`"${m[1]}"`) as string);
-          }
+  return decoding((text) => {
+    for (const part of text.split(/(\n)/)) {
+      if (part === '\n') {
+        // trim: a proxy may end lines with \r\n.
+        if (line.startsWith('data:')) sink.onData(line.slice(5).trim(), earlySent);
+        line = '';
+        earlySent = false;
+        continue;
+      }
+      line += part;
+      if (!earlySent && sink.onEarlyContent && line.startsWith('data:')) {
+        const m = CONTENT.exec(line);
+        if (m) {
+          earlySent = true;
+          sink.onEarlyContent(JSON.parse(`"${m[1]}"`) as string);
         }
       }
-    },
-  };
+    }
+  });
 }

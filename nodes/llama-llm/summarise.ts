@@ -2,11 +2,11 @@ import type { LlmEngine } from './engine';
 import type { Summariser } from './memory';
 
 /**
- * Summarises old turns with the LLM itself. Runs after a reply is complete,
- * never on the path of a turn's first token.
+ * Summarises old turns with the LLM itself. The controller runs it after a
+ * reply is complete and aborts it when the next turn needs the engine.
  */
 export function llmSummariser(engine: LlmEngine): Summariser {
-  return async (previous, turns) => {
+  return async (previous, turns, signal) => {
     const transcript = turns.map((t) => `User: ${t.user}\nAssistant: ${t.assistant}`).join('\n');
     let summary = '';
     await engine.generate({
@@ -15,7 +15,7 @@ export function llmSummariser(engine: LlmEngine): Summariser {
         { role: 'user', content: `${previous ? `Summary so far: ${previous}\n\n` : ''}${transcript}` },
       ],
       sampling: { maxTokens: 120, temperature: 0.2, topK: 40, topP: 0.95, lowLatency: true },
-      signal: new AbortController().signal,
+      signal,
       onText: (t) => (summary += t),
     });
     return summary.trim() || previous;

@@ -1,126 +1,163 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AsrEvent } from '../../../lib/asr/asr-engine';
-import { detectRecognizer } from '../../../lib/asr/recognizers';
-import { readWavMono } from '../../../lib/audio/wav';
+import type { AsrEvent, AsrOptions } from '../../../lib/asr/asr-engine';
 import { EngineHost } from '../../../lib/engine/host';
-import { TESTDATA } from '../../support/paths';
 import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
 import { TEST_VAD } from '../../support/vad';
+import { clip, RATE } from '../vad/clips';
 
 const ENGINE = require.resolve('../../../lib/asr/asr-engine');
-const vad = TEST_VAD;
+type Of<T extends AsrEvent['type']> = Extract<AsrEvent, { type: T }>;
 
-async function feed(host: EngineHost, clip: string): Promise<AsrEvent[]> {
-  const { samples } = await readWavMono(join(TESTDATA, `${clip}.wav`));
-  const audio = new Float32Array(16000 + samples.length + 16000);
-  audio.set(samples, 16000);
+/** Sends audio in 20 ms frames as the node does; returns every event, in order. */
+async function feed(host: EngineHost, audio: Float32Array, flush = true): Promise<AsrEvent[]> {
   const events: AsrEvent[] = [];
   for (let i = 0; i < audio.length; i += 320) events.push(...(await host.call<AsrEvent[]>('audio', audio.slice(i, i + 320))));
-  return [...events, ...(await host.call<AsrEvent[]>('flush', new Float32Array(0)))];
+  if (flush) events.push(...(await host.call<AsrEvent[]>('flush')));
+  return events;
 }
+const of = <T extends AsrEvent['type']>(events: AsrEvent[], type: T) => events.filter((e): e is Of<T> => e.type === type);
 
-describe('ASR engine in a worker (real Silero VAD, tiny sherpa-onnx recogniser)', function () {
+describe('asr engine in a worker (real Silero VAD, tiny sherpa-onnx recognisers)', function () {
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'rv-asr-'));
+  const offline = writeTinyAsrModel(dir);
+  const streaming = writeTinyStreamingAsrModel(dir);
   let host: EngineHost;
+  const start = (options: Partial<AsrOptions>) => {
+    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad: TEST_VAD, modelDir: '', ...options } });
+    return host.start();
+  };
   after(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => host?.close());
 
-  it('loads the model through sherpa-onnx and decodes each utterance the VAD cuts', async () => {
-    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad, modelDir: writeTinyAsrModel(dir) } });
-    assert.deepEqual(await host.start(), { kind: 'nemo-ctc', streaming: false });
-    const events = await feed(host, 'arctic_axb_a0004');
+  it('per-utterance model: sherpa-onnx decodes exactly the speech the VAD cut', async () => {
+    assert.deepEqual(await start({ modelDir: offline }), { kind: 'nemo-ctc', streaming: false });
+    const events = await feed(host, await clip('arctic_axb_a0004'));
     assert.deepEqual(
       events.map((e) => e.type),
       ['speech-start', 'speech-end', 'final'],
     );
-    const final = events[2] as Extract<AsrEvent, { type: 'final' }>;
+    const [begin, end, final] = events as [Of<'speech-start'>, Of<'speech-end'>, Of<'final'>];
     assert.match(final.text, /^s+$/, 'the tiny model writes "s" for loud frames: its decoder ran on the speech');
-    assert.ok(final.recognitionMs >= 0 && final.speechEndMs > final.speechStartMs);
+    assert.deepEqual([begin.utterance, end.utterance, final.utterance], [1, 1, 1]);
+    assert.deepEqual([final.start, final.end, final.at], [end.start, end.end, end.at]);
+    assert.equal(begin.start, end.start);
+    assert.ok(final.decodeMs >= 0 && final.computeMs >= final.decodeMs);
   });
 
-  it('streams partial transcripts while the user speaks, then a final one (streaming model)', async () => {
-    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad, modelDir: writeTinyStreamingAsrModel(dir) } });
-    assert.deepEqual(await host.start(), { kind: 'streaming-ctc', streaming: true });
-    const events = await feed(host, 'arctic_aew_a0001');
+  it('sends each event as a chunk the moment it happens: speech-end goes ahead of the final decode', async () => {
+    await start({ modelDir: offline });
+    const audio = await clip('arctic_axb_a0005');
+    const chunks: AsrEvent[] = [];
+    for (let i = 0; i < audio.length; i += 320) {
+      const before = chunks.length;
+      const r = await host.call<AsrEvent[]>('audio', audio.slice(i, i + 320), { onChunk: (c) => chunks.push(c as AsrEvent) });
+      assert.deepEqual(chunks.slice(before), r, 'every event arrives as a chunk before the call resolves');
+    }
+    assert.deepEqual(
+      chunks.map((e) => e.type),
+      ['speech-start', 'speech-end', 'final'],
+    );
+  });
+
+  it('streaming model: partial transcripts while the user speaks, then the final one', async () => {
+    assert.deepEqual(await start({ modelDir: streaming }), { kind: 'streaming-ctc', streaming: true });
+    const events = await feed(host, await clip('arctic_aew_a0001'));
     const types = events.map((e) => e.type);
     assert.equal(types[0], 'speech-start');
     assert.deepEqual(types.slice(-2), ['speech-end', 'final']);
-    const partials = events.filter((e): e is Extract<AsrEvent, { type: 'partial' }> => e.type === 'partial').map((e) => e.text);
+    const partials = of(events, 'partial');
     assert.ok(partials.length >= 3, `${partials.length} partials`);
-    assert.ok(partials.every((p, i) => i === 0 || p.length > partials[i - 1].length), 'each partial extends the last');
-    const final = events.at(-1) as Extract<AsrEvent, { type: 'final' }>;
+    assert.ok(
+      partials.every((p, i) => i === 0 || (p.text.length > partials[i - 1].text.length && p.at > partials[i - 1].at)),
+      'each partial extends the last',
+    );
+    const final = of(events, 'final')[0];
     assert.match(final.text, /^s+$/);
-    assert.ok(final.text.length >= partials.at(-1)!.length);
+    assert.ok(final.text.startsWith(partials.at(-1)!.text));
+    assert.ok(final.computeMs > final.decodeMs, 'the partials cost counts towards the utterance');
   });
 
+  it('numbers the utterances of a stream', async () => {
+    await start({ modelDir: offline });
+    const two = new Float32Array([...(await clip('arctic_axb_a0005')), ...(await clip('arctic_axb_a0004'))]);
+    const events = await feed(host, two);
+    assert.deepEqual(
+      events.map((e) => `${e.type}:${e.utterance}`),
+      ['speech-start:1', 'speech-end:1', 'final:1', 'speech-start:2', 'speech-end:2', 'final:2'],
+    );
+  });
+
+  for (const [name, model] of [
+    ['per-utterance', () => offline],
+    ['streaming', () => streaming],
+  ] as const) {
+    it(`paused (${name}): speech-start and speech-end stay instant, recognition waits for resume and then catches up`, async () => {
+      await start({ modelDir: model() });
+      const audio = await clip('arctic_aew_a0002');
+      const reference = of(await feed(host, audio), 'final')[0].text;
+      await host.close();
+      await start({ modelDir: model() }); // the same stream positions as the reference run
+
+      const speaking = 2 * RATE; // 1 s of silence, then 1 s into the sentence
+      const before = await feed(host, audio.subarray(0, speaking), false);
+      await host.call('pause');
+      const during = await feed(host, audio.subarray(speaking), false);
+      assert.deepEqual(
+        during.map((e) => e.type),
+        ['speech-end'],
+        'nothing decoded while paused',
+      );
+      assert.equal(before[0].type, 'speech-start');
+      const after = await host.call<AsrEvent[]>('resume');
+      assert.deepEqual(
+        after.map((e) => e.type),
+        ['final'],
+        'the utterance ended while paused: its final, no stale partials',
+      );
+      assert.equal((after[0] as Of<'final'>).text, reference, 'the same text as without the pause');
+      assert.equal(after[0].utterance, before[0].utterance);
+    });
+  }
+
   it('hears nothing in noise', async () => {
-    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad, modelDir: writeTinyAsrModel(dir) } });
-    assert.deepEqual(await feed(host, 'noise_dishes_6s'), []);
+    await start({ modelDir: streaming });
+    assert.deepEqual(await feed(host, await clip('noise_dishes_6s')), []);
   });
 
   it('without a model still reports speech start and end (barge-in only)', async () => {
-    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad, modelDir: '' } });
-    assert.deepEqual(await host.start(), { kind: 'vad-only', streaming: false });
+    assert.deepEqual(await start({}), { kind: 'vad-only', streaming: false });
     assert.deepEqual(
-      (await feed(host, 'arctic_aew_a0002')).map((e) => e.type),
+      (await feed(host, await clip('arctic_aew_a0002'))).map((e) => e.type),
       ['speech-start', 'speech-end'],
     );
   });
 
-  it('refuses a missing VAD model with a clear error instead of letting sherpa-onnx exit', async () => {
-    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad: { ...vad, model: join(dir, 'no-vad.onnx') }, modelDir: '' } });
-    await assert.rejects(host.start(), { code: 'VAD_MISSING', message: /Silero VAD model not found/ });
+  it('an hour of silence: no events, no memory growth', async function () {
+    await start({ modelDir: streaming });
+    const second = new Float32Array(RATE);
+    const minutes = async (n: number) => {
+      let events = 0;
+      for (let s = 0; s < n * 60; s++) events += (await host.call<AsrEvent[]>('audio', second.slice())).length;
+      return events;
+    };
+    assert.equal(await minutes(5), 0); // warm-up: allocations settle
+    const rss = process.memoryUsage().rss;
+    assert.equal(await minutes(55), 0);
+    const grownMb = (process.memoryUsage().rss - rss) / 1e6;
+    assert.ok(grownMb < 30, `grew ${grownMb.toFixed(1)} MB over 55 min of audio`);
   });
 
-  it('names the missing file of a model folder instead of letting sherpa-onnx exit', async () => {
+  it('refuses what sherpa-onnx would end the process on, with the reason', async () => {
+    await assert.rejects(start({ vad: { ...TEST_VAD, model: join(dir, 'no-vad.onnx') } }), { code: 'VAD_MISSING', message: /Silero VAD model not found/ });
+    await host.close();
     const broken = writeTinyAsrModel(join(dir, 'broken'));
     unlinkSync(join(broken, 'tokens.txt'));
-    host = new EngineHost({ modulePath: ENGINE, name: 'asr', options: { vad, modelDir: broken } });
-    await assert.rejects(host.start(), { code: 'MODEL_FILE_MISSING', message: /has no tokens\.txt/ });
-  });
-});
-
-describe('model folder detection', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rv-detect-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const folder = (name: string, files: string[]) => {
-    const d = join(dir, name);
-    mkdirSync(d, { recursive: true });
-    for (const f of files) writeFileSync(join(d, f), '');
-    return d;
-  };
-
-  it('recognises the catalog archives by their files, int8 first where sherpa expects it', () => {
-    const zipformer = detectRecognizer(
-      folder('sherpa-onnx-streaming-zipformer-en-20M-2023-02-17', [
-        'encoder-epoch-99-avg-1.onnx',
-        'encoder-epoch-99-avg-1.int8.onnx',
-        'decoder-epoch-99-avg-1.onnx',
-        'decoder-epoch-99-avg-1.int8.onnx',
-        'joiner-epoch-99-avg-1.int8.onnx',
-        'joiner-epoch-99-avg-1.onnx',
-        'tokens.txt',
-      ]),
-    );
-    assert.equal(zipformer.kind, 'streaming-transducer');
-    const t = (zipformer.config.modelConfig as { transducer: Record<string, string> }).transducer;
-    assert.match(t.encoder, /encoder-epoch-99-avg-1\.int8\.onnx$/);
-    assert.match(t.decoder, /decoder-epoch-99-avg-1\.onnx$/);
-    assert.equal(detectRecognizer(folder('whisper', ['tiny.en-encoder.int8.onnx', 'tiny.en-decoder.int8.onnx', 'tiny.en-tokens.txt'])).kind, 'whisper');
-    assert.equal(
-      detectRecognizer(folder('moonshine', ['preprocess.onnx', 'encode.int8.onnx', 'uncached_decode.int8.onnx', 'cached_decode.int8.onnx', 'tokens.txt'])).kind,
-      'moonshine',
-    );
-    assert.equal(detectRecognizer(folder('sherpa-onnx-sense-voice-zh-en', ['model.int8.onnx', 'tokens.txt'])).kind, 'sensevoice');
-  });
-
-  it('names what is missing', () => {
-    assert.throws(() => detectRecognizer(folder('nojoiner', ['encoder.onnx', 'decoder.onnx', 'tokens.txt'])), { message: /has no joiner\*\.onnx/ });
-    assert.throws(() => detectRecognizer(join(dir, 'absent')), { code: 'MODEL_MISSING' });
-    assert.throws(() => detectRecognizer(folder('empty', [])), { message: /has no model\.onnx/ });
+    await assert.rejects(start({ modelDir: broken }), { code: 'MODEL_FILE_MISSING', message: /has no tokens\.txt/, statusText: 'no tokens.txt' });
+    await host.close();
+    await assert.rejects(start({ modelDir: join(dir, 'nowhere') }), { code: 'MODEL_MISSING', statusText: 'model missing' });
   });
 });

@@ -9,6 +9,10 @@ function chunk(text: string, options?: ChunkerOptions, step = 3): string[] {
   return [...out, ...c.flush()];
 }
 
+const HARD =
+  'Dr. Smith met Mrs. Jones at 5 p.m. today. Pi is 3.14, e.g. roughly! Well... maybe not. Hmm… Let me see. ' +
+  'She said "stop." Then left. Really?! 你好。今天天气很好！他说：「走吧。」好的？ Great job 🎉! Family 👨‍👩‍👧 here.\n- eggs\n- milk\nDone';
+
 describe('SentenceChunker', () => {
   it('emits each sentence as soon as the next character shows it is complete', () => {
     const c = new SentenceChunker();
@@ -19,19 +23,28 @@ describe('SentenceChunker', () => {
   });
 
   it('does not cut after abbreviations and initials', () => {
-    assert.deepEqual(chunk('Dr. Smith met Mrs. Jones at 5 p.m. today. They talked, e.g. about J. R. R. Tolkien. Fine.'), [
+    assert.deepEqual(chunk('Dr. Smith met Mrs. Jones at 5 p.m. today. They talked, e.g. about J. R. R. Tolkien, i.e. books. Fine.'), [
       'Dr. Smith met Mrs. Jones at 5 p.m. today.',
-      'They talked, e.g. about J. R. R. Tolkien.',
+      'They talked, e.g. about J. R. R. Tolkien, i.e. books.',
       'Fine.',
     ]);
   });
 
-  it('keeps decimals, versions and addresses whole', () => {
-    assert.deepEqual(chunk('Pi is 3.14 roughly. Visit example.com now. Node 20.1 works!'), ['Pi is 3.14 roughly.', 'Visit example.com now.', 'Node 20.1 works!']);
+  it('keeps decimals, times, versions and addresses whole, and still ends at a number', () => {
+    assert.deepEqual(chunk('Pi is 3.14 roughly. Visit example.com now. Node 20.1 works at 10:30! It costs $3. Then stop.'), [
+      'Pi is 3.14 roughly.',
+      'Visit example.com now.',
+      'Node 20.1 works at 10:30!',
+      'It costs $3.',
+      'Then stop.',
+    ]);
+    // The decimal point arrives in a token of its own.
+    const c = new SentenceChunker();
+    assert.deepEqual([...c.push('It is 3'), ...c.push('.'), ...c.push('14 now. ')], ['It is 3.14 now.']);
   });
 
-  it('ends at an ellipsis only before a capital letter', () => {
-    assert.deepEqual(chunk('Well... maybe not. Hmm… Let me see... OK then.'), ['Well... maybe not.', 'Hmm… Let me see...', 'OK then.']);
+  it('ends at an ellipsis ("..." or "…") only before a capital letter', () => {
+    assert.deepEqual(chunk('Well... maybe not. Hmm… Let me see... OK then. Wait… what?'), ['Well... maybe not.', 'Hmm…', 'Let me see...', 'OK then.', 'Wait… what?']);
   });
 
   it('keeps closing quotes and brackets with their sentence, and handles ?! runs', () => {
@@ -42,8 +55,26 @@ describe('SentenceChunker', () => {
     assert.deepEqual(chunk('Great job 🎉! Lights are on 💡. 👍'), ['Great job 🎉!', 'Lights are on 💡.', '👍']);
   });
 
-  it('splits Chinese at 。！？ without spaces', () => {
+  it('never cuts inside an emoji, a flag or a joined emoji sequence when a run has no break', () => {
+    const family = '👨‍👩‍👧';
+    assert.deepEqual(chunk(family.repeat(4), { maxChars: 10 }, 1), [family, family, family, family]);
+    assert.deepEqual(chunk('🇫🇷'.repeat(3), { maxChars: 5 }, 1), ['🇫🇷', '🇫🇷', '🇫🇷']);
+    for (const piece of chunk('🎉'.repeat(50), { maxChars: 7 }, 1)) assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(piece), JSON.stringify(piece));
+  });
+
+  it('splits Chinese and Japanese at 。！？ without spaces, with their closing quotes and stop runs', () => {
     assert.deepEqual(chunk('你好。今天天气很好！你要出去吗？好的', undefined, 2), ['你好。', '今天天气很好！', '你要出去吗？', '好的']);
+    assert.deepEqual(chunk('他说：「走吧。」然后走了！？真的。', undefined, 1), ['他说：「走吧。」', '然后走了！？', '真的。']);
+    assert.deepEqual(chunk('我有3.5个苹果。はい。そうです！', undefined, 1), ['我有3.5个苹果。', 'はい。', 'そうです！']);
+  });
+
+  it('cuts a long Chinese sentence at its comma', () => {
+    const out = chunk('今天的天气非常好，我们一起去公园散步吧，然后回家吃饭。', { maxChars: 12 }, 1);
+    assert.deepEqual(out, ['今天的天气非常好，', '我们一起去公园散步吧，', '然后回家吃饭。']);
+  });
+
+  it('ends a chunk at a line break, so list items are spoken one by one', () => {
+    assert.deepEqual(chunk('Here is the list:\n- eggs\n- milk\n\nThat is all.'), ['Here is the list:', '- eggs', '- milk', 'That is all.']);
   });
 
   it('cuts a long sentence at a clause break, with a smaller limit for the first chunk', () => {
@@ -57,6 +88,18 @@ describe('SentenceChunker', () => {
   it('falls back to the last space when a long clause has no break', () => {
     const out = chunk('a'.repeat(10) + ' ' + 'b'.repeat(10) + ' ' + 'c'.repeat(10), { maxChars: 15 });
     assert.deepEqual(out, ['aaaaaaaaaa', 'bbbbbbbbbb', 'cccccccccc']);
+  });
+
+  it('gives the same chunks however the stream is cut into tokens', () => {
+    const whole = chunk(HARD, undefined, HARD.length);
+    assert.equal(whole.length, 17, JSON.stringify(whole));
+    assert.equal(whole.join('').replace(/\s/g, ''), HARD.replace(/\s/g, ''), 'no text lost or added');
+    for (const step of [1, 2, 5]) assert.deepEqual(chunk(HARD, undefined, step), whole, `${step} characters at a time`);
+    for (let i = 1; i < HARD.length; i++) {
+      const c = new SentenceChunker();
+      const split = [...c.push(HARD.slice(0, i)), ...c.push(HARD.slice(i)), ...c.flush()];
+      if (JSON.stringify(split) !== JSON.stringify(whole)) assert.fail(`split at ${i}: ${JSON.stringify(split)}`);
+    }
   });
 
   it('forgets an interrupted turn on reset', () => {

@@ -1,50 +1,129 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedEngine } from '../../../nodes/llama-llm/embedded-engine';
+import type { ChatMessage } from '../../../nodes/llama-llm/engine';
 import { llmSummariser } from '../../../nodes/llama-llm/summarise';
 import { SHARED_MODELS } from '../../support/paths';
 
-describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF)', function () {
-  this.timeout(60_000);
-  const engine = new EmbeddedEngine({ modelPath: join(SHARED_MODELS, 'llm', 'stories260K.gguf'), threads: 1, contextSize: 512 });
+const TINY_GGUF = join(SHARED_MODELS, 'llm', 'stories260K.gguf');
+
+describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF, 1 thread)', function () {
+  this.timeout(30_000);
+  const engine = new EmbeddedEngine({ modelPath: TINY_GGUF, threads: 1, contextSize: 512 });
+  // Every generation is bounded: the tiny model never emits </s>.
   const sampling = { maxTokens: 30, temperature: 0, topK: 40, topP: 0.95, lowLatency: true };
-  before(() => engine.start());
+  const story = async (messages: ChatMessage[], signal = new AbortController().signal) => {
+    let text = '';
+    const marks = await engine.generate({ messages, sampling, signal, onText: (t) => (text += t) });
+    return { text, marks };
+  };
+  let contextSize: number | null = null;
+  before(async () => ({ contextSize } = await engine.start([{ role: 'user', content: 'Hello' }])));
   after(() => engine.close());
 
-  it('continues the story greedily, the same text every time', async () => {
-    const run = async () => {
-      let text = '';
-      await engine.generate({ messages: [{ role: 'user', content: 'Once upon a time' }], sampling, signal: new AbortController().signal, onText: (t) => (text += t) });
-      return text;
-    };
-    const a = await run();
-    assert.ok(a.trim().length > 10, a);
-    assert.equal(await run(), a);
+  it('loads the model, warms up, and reports its context size', () => {
+    assert.equal(contextSize, 512);
   });
 
-  it('stops on abort and passes nothing on after it', async () => {
+  it('continues the story greedily, the same text every time, within max tokens', async () => {
+    const a = await story([{ role: 'user', content: 'Once upon a time' }]);
+    assert.ok(a.text.trim().length > 10, a.text);
+    assert.ok(a.marks.tokens > 0 && a.marks.tokens <= 30, `${a.marks.tokens} tokens`);
+    assert.equal(a.marks.firstByte, null, 'no network step in-process');
+    assert.equal(a.marks.firstSseLine, null);
+    assert.ok(a.marks.requestSent <= a.marks.firstToken! && a.marks.firstToken! <= a.marks.end);
+    assert.equal((await story([{ role: 'user', content: 'Once upon a time' }])).text, a.text);
+  });
+
+  it('takes the system prompt and history into account', async () => {
+    const plain = await story([{ role: 'user', content: 'Once upon a time' }]);
+    const withHistory = await story([
+      { role: 'system', content: 'Tell stories about a dog named Max.' },
+      { role: 'user', content: 'Who is Max?' },
+      { role: 'assistant', content: 'Max was a big brown dog who liked to run.' },
+      { role: 'user', content: 'Once upon a time' },
+    ]);
+    assert.notEqual(withHistory.text, plain.text);
+  });
+
+  it('stops within 20 ms of an abort and passes nothing on after it', async () => {
     const controller = new AbortController();
     let pieces = 0;
     let afterAbort = 0;
-    const t = await engine.generate({
+    let abortedAt = 0;
+    const marks = await engine.generate({
       messages: [{ role: 'user', content: 'Tell me a long story.' }],
       sampling: { ...sampling, maxTokens: 400 },
       signal: controller.signal,
       onText: () => {
         if (controller.signal.aborted) afterAbort++;
-        if (++pieces === 3) controller.abort();
+        if (++pieces === 3) {
+          abortedAt = performance.now();
+          controller.abort();
+        }
       },
     });
+    const stopped = performance.now() - abortedAt;
     assert.equal(afterAbort, 0);
-    assert.ok(t.tokens < 100, `${t.tokens} tokens generated after an abort at the 3rd`);
+    assert.ok(stopped < 20, `generation returned ${stopped.toFixed(1)} ms after the abort`);
+    assert.ok(marks.tokens < 20, `${marks.tokens} tokens generated after an abort at the 3rd piece`);
+  });
+
+  it('runs generations one at a time: a second caller never gets the history of the first', async () => {
+    const a: ChatMessage[] = [{ role: 'user', content: 'Once upon a time' }];
+    const b: ChatMessage[] = [
+      { role: 'system', content: 'Tell stories about a dog named Max.' },
+      { role: 'user', content: 'A dog ran.' },
+    ];
+    const [aloneA, aloneB] = [await story(a), await story(b)];
+    const [togetherA, togetherB] = await Promise.all([story(a), story(b)]);
+    assert.equal(togetherA.text, aloneA.text);
+    assert.equal(togetherB.text, aloneB.text);
   });
 
   it('summarises old turns with the model itself', async () => {
-    const summary = await llmSummariser(engine)('', [{ user: 'Tell me about Lily.', assistant: 'Lily was a little girl who loved to play.' }]);
+    const summary = await llmSummariser(engine)('', [{ user: 'Tell me about Lily.', assistant: 'Lily was a little girl who loved to play.' }], new AbortController().signal);
     assert.ok(summary.length > 0, 'the model wrote a summary');
   });
 
   it('counts tokens with the model tokenizer', () => {
-    assert.ok(engine.countTokens('Once upon a time there was a girl.') > 3);
+    // The tiny model's 512-token vocabulary is close to character level.
+    assert.ok(engine.countTokens('Once upon a time there was a girl.') > 9);
+  });
+});
+
+describe('EmbeddedEngine refusals and lifecycle', function () {
+  this.timeout(30_000);
+  let dir = '';
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'llama-llm-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names a truncated GGUF, frees what it loaded, and fails the same way on a retry', async () => {
+    const truncated = join(dir, 'truncated.gguf');
+    writeFileSync(truncated, readFileSync(TINY_GGUF).subarray(0, 100_000));
+    const engine = new EmbeddedEngine({ modelPath: truncated, threads: 1, contextSize: 512 });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(engine.start([{ role: 'user', content: 'Hi' }]), { code: 'MODEL_BAD', statusText: 'bad model file', message: /could not load .*truncated\.gguf/ });
+    }
+    await engine.close();
+  });
+
+  it('closing while the model loads leaves nothing loaded behind', async () => {
+    const engine = new EmbeddedEngine({ modelPath: TINY_GGUF, threads: 1, contextSize: 512 });
+    const starting = engine.start([{ role: 'user', content: 'Hi' }]);
+    await engine.close();
+    await assert.rejects(starting, { code: 'CLOSED' });
+    assert.throws(() => engine.countTokens('x'), { code: 'NOT_READY' });
+  });
+
+
+  it('names a missing model file, and no model at all', async () => {
+    await assert.rejects(new EmbeddedEngine({ modelPath: '/nowhere/model.gguf', threads: 1, contextSize: 512 }).start([]), {
+      code: 'MODEL_MISSING',
+      message: /model file not found: \/nowhere\/model\.gguf/,
+    });
+    await assert.rejects(new EmbeddedEngine({ modelPath: '', threads: 1, contextSize: 512 }).start([]), { code: 'NO_MODEL', statusText: 'no model set' });
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { makeControl } from '../../../lib/control/protocol';
@@ -10,7 +11,9 @@ import { SHARED_MODELS } from '../../support/paths';
 helper.init(require.resolve('node-red'));
 
 type Msg = Record<string, unknown> & { payload?: unknown; control?: { type: string } };
+type Caught = { error: { message: string; source: { id: string } } };
 const TINY_GGUF = join(SHARED_MODELS, 'llm', 'stories260K.gguf');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function flow(llm: Record<string, unknown>) {
   return [
@@ -25,102 +28,167 @@ function flow(llm: Record<string, unknown>) {
   ];
 }
 
-const lastStatus = (id: string) =>
-  (helper.getNode(id).status as unknown as { lastCall: { args: [{ fill?: string; text?: string }] } }).lastCall.args[0];
+type Spy = { args: unknown[][]; lastCall: { args: unknown[] } };
+const spy = (id: string, method: 'status' | 'warn' | 'send') => (helper.getNode(id) as unknown as Record<string, Spy>)[method];
+const lastStatus = (id: string) => spy(id, 'status').lastCall.args[0] as { fill?: string; text?: string };
+const statusTexts = (id: string) => spy(id, 'status').args.map((a) => (a[0] as { text?: string }).text);
 
-describe('llama-llm node with a replayed llama-server', () => {
-  let server: LlamaReplay;
+/** The replay server, also noting when the client dropped a response before its end. */
+class WatchedReplay extends LlamaReplay {
+  readonly abandonedAt: number[] = [];
+  protected create() {
+    const server = super.create();
+    server.on('request', (_req, res) => res.on('close', () => res.writableFinished || this.abandonedAt.push(performance.now())));
+    return server;
+  }
+}
+
+/** A TCP port that forwards to the replay server while `up`, and refuses connections while down. */
+class Forwarder {
+  private server: Server | undefined;
+  port = 0;
+  constructor(private readonly target: () => number) {}
+  async up(): Promise<void> {
+    const server = (this.server = createServer((client) => {
+      const upstream = connect(this.target(), '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    }));
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+  }
+  async down(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+describe('llama-llm node with a replayed llama-server', function () {
+  this.timeout(10_000);
+  let server: WatchedReplay;
   const completion = JSON.parse(fixture('completion.json')).content as string;
 
   beforeEach(async () => {
-    server = await new LlamaReplay().start();
+    server = await new WatchedReplay().start();
     server.route('/health', { body: fixture('health.json'), contentType: 'application/json' });
-    server.route('/completion', { body: fixture('completion-stream.sse'), chunkSize: 40, gapMs: 2 });
+    server.route('/props', { body: fixture('props.json'), contentType: 'application/json' });
+    server.route('/completion', { body: fixture('completion-stream.sse'), chunkSize: 100 });
   });
   afterEach(async () => {
     await helper.unload();
     await server.stop();
   });
 
-  const load = () => helper.load(llamaLlm, flow({ url: server.base, endpoint: 'completion', style: 'none', systemPrompt: 'Tell a story.' }));
+  const load = (extra: Record<string, unknown> = {}) =>
+    helper.load(llamaLlm, flow({ url: server.base, endpoint: 'completion', style: 'none', systemPrompt: 'Tell a story.', tokenBudget: 200, maxTokens: 64, ...extra }));
 
-  it('answers a text turn: sentence chunks, metrics, the full reply and pause/resume', async () => {
+  it('answers a text turn: sentence chunks, metrics, the full reply, pause/resume and its status', async () => {
     await load();
     const chunks = collect<Msg>('chunks');
     const controls = collect<Msg>('control');
     const metrics = nextMessage<Msg & { payload: Record<string, unknown> }>('metrics');
     const reply = nextMessage<Msg>('reply');
-    helper.getNode('llm').receive({ payload: 'Once upon a time', turnId: 't-1' } as never);
+    helper.getNode('llm').receive({ payload: 'Once upon a time', turnId: 't-1', conversationId: 'kids' } as never);
     const r = await reply;
-    assert.equal(r.payload, completion.trim());
-    assert.equal(r.turnId, 't-1');
+    assert.deepEqual([r.topic, r.payload, r.turnId, r.conversationId, r.interrupted], ['llm-reply', completion.trim(), 't-1', 'kids', false]);
     assert.deepEqual(
-      chunks.map((c) => [c.payload, c.complete, c.index]),
+      chunks.map((c) => [c.topic, c.payload, c.complete, c.index, c.turnId]),
       [
-        [', there was a little girl named Lily.', false, 0],
-        ['She loved to play outside in the p', true, 1],
+        ['llm-chunk', ', there was a little girl named Lily.', false, 0, 't-1'],
+        ['llm-chunk', 'She loved to play outside in the p', true, 1, 't-1'],
       ],
     );
-    assert.equal((chunks[1].parts as { count: number }).count, 2);
+    assert.deepEqual(chunks[1].parts, { id: 't-1', index: 1, type: 'string', ch: '', count: 2 });
     assert.deepEqual(
-      controls.map((c) => c.control!.type),
-      ['pause', 'resume'],
+      controls.map((c) => [c.control!.type, c.turnId]),
+      [
+        ['pause', 't-1'],
+        ['resume', 't-1'],
+      ],
     );
-    const m = (await metrics).payload;
-    assert.equal(m.engine, 'server');
-    assert.equal((m.generation as { tokens: number }).tokens, 24);
+    const m = await metrics;
+    assert.equal(m.turnId, 't-1');
+    assert.equal(m.payload.engine, 'server');
+    assert.equal(m.payload.interrupted, false);
+    assert.equal((m.payload.generation as { tokens: number }).tokens, 24);
     for (const key of ['build_prompt_ms', 'pre_request_gap_ms', 'server_first_byte_ms', 'first_sse_line_after_send_ms', 'first_token_latency_total_ms', 'end_to_end_ms']) {
-      assert.equal(typeof m[key], 'number', key);
+      assert.equal(typeof m.payload[key], 'number', key);
     }
-    assert.match(lastStatus('llm').text!, /^ready/);
+    const texts = statusTexts('llm');
+    assert.ok(texts.indexOf('thinking…') < texts.indexOf('speaking…'), texts.join(' | '));
+    assert.match(lastStatus('llm').text!, /^ready \d+ tok\/s$/);
+    assert.ok(texts.every((t) => t === undefined || t.length < 20));
   });
 
-  it('stops at once on interrupt, sends nothing more of that turn, and remembers only what was spoken', async () => {
-    server.route('/completion', { body: fixture('completion-stream.sse'), chunkSize: 30, gapMs: 5 });
+  it('warns and lowers the history budget when the server context cannot hold it and the reply', async () => {
+    await load({ tokenBudget: 1500, maxTokens: 256 });
+    const reply = nextMessage('reply');
+    helper.getNode('llm').receive({ payload: 'Once upon a time' } as never);
+    await reply;
+    assert.match(String(spy('llm', 'warn').args.flat()), /history budget lowered to 256 tokens: the model's context \(512\)/);
+  });
+
+  it('stops within 20 ms on interrupt: nothing more of that turn leaves, and only what was spoken is remembered', async () => {
+    let requests = 0;
+    // The deploy's warm-up at full speed, the turns as slowly as a real model speaks.
+    server.route('/completion', () => ({ body: fixture('completion-stream.sse'), ...(requests++ ? { chunkSize: 30, gapMs: 3 } : {}) }));
     await load();
     const chunks = collect<Msg>('chunks');
     const replies = collect<Msg>('reply');
     const metrics = collect<Msg>('metrics');
     const llm = helper.getNode('llm');
     llm.receive({ payload: 'Once upon a time', turnId: 't-1' } as never);
-    while (!chunks.length) await new Promise((r) => setTimeout(r, 5));
+    while (!chunks.length) await sleep(1);
+    const bargeIn = performance.now();
     llm.receive(makeControl('speech-start', 't-2', { source: 'asr' }) as never);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
+    assert.equal(server.abandonedAt.length, 1, 'the request was dropped');
+    assert.ok(server.abandonedAt[0] - bargeIn < 20, `the server saw the drop ${(server.abandonedAt[0] - bargeIn).toFixed(1)} ms after the barge-in`);
     assert.equal(chunks.length, 1, 'only the chunk sent before the barge-in');
     assert.equal(replies.length + metrics.length, 0);
+    assert.equal(lastStatus('llm').text, 'interrupted');
     // speaker-out says the user heard half of the first sentence.
     llm.receive(makeControl('tts-end', 't-1', { cut: true, playedMs: 900, spokenText: ', there was a little' }) as never);
     // A transcript of the interrupted turn arriving late is dropped.
     llm.receive({ payload: 'late words', turnId: 't-1' } as never);
     const reply = nextMessage<Msg>('reply');
     llm.receive({ payload: 'And then?', turnId: 't-2' } as never);
-    await reply;
+    assert.equal((await reply).turnId, 't-2');
     const prompts = server.requests.filter((r) => r.path === '/completion').map((r) => JSON.parse(r.body).prompt as string);
     assert.equal(prompts.length, 3, 'warm-up, t-1, t-2: the late t-1 transcript was not sent');
-    assert.ok(prompts[2].includes('Assistant: , there was a little\nUser: And then?'), prompts[2]);
+    assert.ok(prompts[2].endsWith('Assistant: , there was a little\nUser: And then?\nAssistant:'), prompts[2]);
     assert.ok(!prompts[2].includes('named Lily'));
   });
 
-  it('empties the history on msg.reset', async () => {
-    await load();
-    const llm = helper.getNode('llm');
-    let reply = nextMessage('reply');
-    llm.receive({ payload: 'First question' } as never);
-    await reply;
-    llm.receive({ reset: true } as never);
-    reply = nextMessage('reply');
-    llm.receive({ payload: 'Second question' } as never);
-    await reply;
-    const last = JSON.parse(server.requests.at(-1)!.body).prompt as string;
-    assert.ok(!last.includes('First question'), last);
-  });
+  for (const reset of [{ reset: true }, { topic: 'reset' }, { topic: 'clear' }]) {
+    it(`empties the history of that conversation on ${JSON.stringify(reset)}`, async () => {
+      await load();
+      const llm = helper.getNode('llm');
+      const ask = async (payload: string, conversationId: string) => {
+        const reply = nextMessage('reply');
+        llm.receive({ payload, conversationId } as never);
+        await reply;
+        return JSON.parse(server.requests.at(-1)!.body).prompt as string;
+      };
+      await ask('Kitchen question', 'kitchen');
+      await ask('Garden question', 'garden');
+      assert.match(await ask('Again', 'kitchen'), /Kitchen question/);
+      llm.receive({ ...reset, conversationId: 'kitchen' } as never);
+      await sleep(10);
+      assert.equal(lastStatus('llm').text, 'history cleared');
+      assert.doesNotMatch(await ask('Second question', 'kitchen'), /Kitchen question/);
+      assert.match(await ask('Garden again', 'garden'), /Garden question/, 'other conversations keep theirs');
+    });
+  }
 
   it('routes bad input to a Catch node, turns red, and keeps working', async () => {
     await load();
     const llm = helper.getNode('llm');
-    let caught = nextMessage<{ error: { message: string } }>('caught');
+    let caught = nextMessage<Caught>('caught');
     llm.receive({ payload: 42 } as never);
-    assert.match((await caught).error.message, /msg\.payload must be text, got number/);
+    const first = await caught;
+    assert.match(first.error.message, /msg\.payload must be text, got number/);
+    assert.equal(first.error.source.id, 'llm');
     assert.deepEqual(lastStatus('llm'), { fill: 'red', shape: 'ring', text: 'bad input' });
     caught = nextMessage('caught');
     llm.receive({ payload: '   ' } as never);
@@ -131,27 +199,52 @@ describe('llama-llm node with a replayed llama-server', () => {
     const reply = nextMessage<Msg>('reply');
     llm.receive({ payload: 'Once upon a time' } as never);
     assert.equal((await reply).payload, completion.trim());
+    assert.equal(lastStatus('llm').fill, 'green');
   });
 
-  it('reports a server that is down', async () => {
-    await server.stop();
-    await load();
-    const caught = nextMessage<{ error: { message: string } }>('caught');
-    helper.getNode('llm').receive({ payload: 'Hello' } as never);
-    assert.match((await caught).error.message, /not reachable/);
+  it('reports a server that is down, at deploy and on every message, and answers once it is back', async () => {
+    const door = new Forwarder(() => Number(new URL(server.base).port));
+    await door.up(); // to learn a free port
+    await door.down();
+    await helper.load(llamaLlm, flow({ url: `http://127.0.0.1:${door.port}`, endpoint: 'completion' }));
+    await sleep(50);
     assert.equal(lastStatus('llm').text, 'server down');
-    server = await new LlamaReplay().start(); // for afterEach
+    for (let i = 0; i < 2; i++) {
+      const caught = nextMessage<Caught>('caught');
+      helper.getNode('llm').receive({ payload: 'Hello' } as never);
+      assert.match((await caught).error.message, /not reachable at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+      assert.deepEqual(lastStatus('llm'), { fill: 'red', shape: 'ring', text: 'server down' });
+    }
+    await door.up();
+    try {
+      const reply = nextMessage<Msg>('reply');
+      helper.getNode('llm').receive({ payload: 'Hello' } as never);
+      assert.equal((await reply).payload, completion.trim());
+    } finally {
+      await helper.unload(); // the pooled connection goes before the door closes
+      await door.down();
+    }
+  });
+
+  it('tells every message about settings that cannot work', async () => {
+    await helper.load(llamaLlm, flow({ url: 'http://' }));
+    assert.equal(lastStatus('llm').text, 'bad server URL');
+    const caught = nextMessage<Caught>('caught');
+    helper.getNode('llm').receive({ payload: 'Hello' } as never);
+    assert.match((await caught).error.message, /invalid llama-server URL/);
   });
 });
 
-describe('llama-llm node with the embedded engine (tiny real GGUF)', () => {
+describe('llama-llm node with the embedded engine (tiny real GGUF)', function () {
+  this.timeout(30_000);
   afterEach(() => helper.unload());
+  const load = (extra: Record<string, unknown> = {}) =>
+    helper.load(llamaLlm, flow({ modelPath: TINY_GGUF, threads: 1, contextSize: 512, tokenBudget: 200, maxTokens: 40, temperature: 0, style: 'none', systemPrompt: '', ...extra }));
 
-  it('loads the GGUF in-process and streams a bounded reply', async function () {
-    this.timeout(60_000);
-    await helper.load(llamaLlm, flow({ modelPath: TINY_GGUF, threads: 1, contextSize: 512, maxTokens: 40, temperature: 0, style: 'none', systemPrompt: '' }));
+  it('loads the GGUF in-process and streams a bounded reply', async () => {
+    await load();
     const chunks = collect<Msg>('chunks');
-    const metrics = nextMessage<{ payload: { engine: string; generation: { tokens: number } } }>('metrics');
+    const metrics = nextMessage<{ payload: { engine: string; generation: { tokens: number }; server_first_byte_ms: unknown; first_sse_line_after_send_ms: unknown } }>('metrics');
     const reply = nextMessage<Msg>('reply');
     helper.getNode('llm').receive({ payload: 'Tell me a story.' } as never);
     const text = (await reply).payload as string;
@@ -166,12 +259,31 @@ describe('llama-llm node with the embedded engine (tiny real GGUF)', () => {
     );
     const m = (await metrics).payload;
     assert.equal(m.engine, 'embedded');
+    assert.equal(m.server_first_byte_ms, null);
+    assert.equal(m.first_sse_line_after_send_ms, null);
     assert.ok(m.generation.tokens > 0 && m.generation.tokens <= 40, JSON.stringify(m));
   });
 
+  it('stops on interrupt: nothing more of that turn leaves', async () => {
+    await load({ maxTokens: 400, firstChunkChars: 10, maxChunkChars: 20 });
+    const chunks = collect<Msg>('chunks');
+    const replies = collect<Msg>('reply');
+    const llm = helper.getNode('llm');
+    llm.receive({ payload: 'Tell me a long story.', turnId: 't-1' } as never);
+    while (!chunks.length) await sleep(0);
+    const sends = spy('llm', 'send');
+    const sentBefore = sends.args.length;
+    llm.receive(makeControl('interrupt', 't-1', { reason: 'user' }) as never);
+    await sleep(300);
+    assert.equal(sends.args.length, sentBefore, 'nothing sent after the interrupt, on any output');
+    assert.ok(chunks.length > 0 && chunks.every((c) => c.complete === false));
+    assert.equal(replies.length, 0);
+    assert.equal(lastStatus('llm').text, 'interrupted');
+  });
+
   it('names a missing GGUF file in the error and the status', async () => {
-    await helper.load(llamaLlm, flow({ modelPath: '/nowhere/model.gguf' }));
-    const caught = nextMessage<{ error: { message: string } }>('caught');
+    await load({ modelPath: '/nowhere/model.gguf' });
+    const caught = nextMessage<Caught>('caught');
     helper.getNode('llm').receive({ payload: 'Hello' } as never);
     assert.match((await caught).error.message, /model file not found: \/nowhere\/model\.gguf/);
     assert.equal(lastStatus('llm').text, 'model missing');

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { migrate } from '../../../lib/nodered/migrate';
-import { DEFAULTS, MIGRATIONS, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
-import { physicalCores } from '../../../nodes/llama-llm/cpu-cores';
+import { controllerSettings, DEFAULTS, MIGRATIONS, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
+import { defaultThreads, physicalCores } from '../../../nodes/llama-llm/cpu-cores';
 import { estimateTokens } from '../../../nodes/llama-llm/engine';
-import { ConversationMemory } from '../../../nodes/llama-llm/memory';
+import { ConversationMemory, fitBudget, type Summariser } from '../../../nodes/llama-llm/memory';
+
+const never = new AbortController().signal;
 
 describe('ConversationMemory', () => {
-  const memory = (budget: number, after = 100) => new ConversationMemory({ tokenBudget: budget, summariseAfter: after }, estimateTokens);
+  const memory = (budget: number, after = 100, summarise?: Summariser) =>
+    new ConversationMemory({ tokenBudget: budget, summariseAfter: after }, estimateTokens, summarise);
 
-  it('keeps the newest turns that fit the token budget, oldest dropped first', async () => {
+  it('keeps the newest turns that fit the token budget, oldest dropped first', () => {
     const m = memory(25); // ~9 tokens per turn, 5 for system + user: room for two turns
-    for (let i = 1; i <= 5; i++) await m.record('kitchen', `t${i}`, `question number ${i}`, `answer number ${i}.`);
+    for (let i = 1; i <= 5; i++) m.record('kitchen', `t${i}`, `question number ${i}`, `answer number ${i}.`);
     const msgs = m.messages('kitchen', 'Be brief.', 'next?');
     assert.equal(msgs[0].content, 'Be brief.');
     assert.equal(msgs.at(-1)!.content, 'next?');
@@ -18,32 +21,95 @@ describe('ConversationMemory', () => {
     assert.deepEqual(kept, ['question number 4', 'question number 5', 'next?']);
   });
 
-  it('keeps conversations apart and clears one', async () => {
+  it('keeps conversations apart and clears one', () => {
     const m = memory(1000);
-    await m.record('a', 't1', 'hi from a', 'hello a');
-    await m.record('b', 't2', 'hi from b', 'hello b');
+    m.record('a', 't1', 'hi from a', 'hello a');
+    m.record('b', 't2', 'hi from b', 'hello b');
     m.clear('a');
     assert.equal(m.messages('a', '', 'x').length, 1);
     assert.equal(m.messages('b', '', 'x').length, 3);
   });
 
-  it('folds old turns into a summary after N turns', async () => {
-    const m = memory(1000, 2);
-    await m.record('c', 't1', 'Turn on the kitchen lights', 'Done. The kitchen lights are on.');
-    await m.record('c', 't2', 'And the heating?', 'Set to 21 degrees.');
-    await m.record('c', 't3', 'Thanks', 'You are welcome.');
-    const h = m.history('c');
-    assert.equal(h.turns.length, 2);
-    assert.match(h.summary, /User asked: Turn on the kitchen lights You answered: Done\./);
-    assert.match(m.messages('c', 'System.', 'x')[0].content, /Earlier in this conversation:\nUser asked: Turn on the kitchen lights/);
+  it('forgets the least recently used conversation beyond 100', () => {
+    const m = memory(1000);
+    for (let i = 0; i <= 100; i++) m.record(`c${i}`, `t${i}`, 'q', 'a');
+    assert.equal(m.history('c0').turns.length, 0, 'the oldest went');
+    assert.equal(m.history('c100').turns.length, 1);
+    assert.equal(m.history('c1').turns.length, 1);
   });
 
-  it('replaces an interrupted reply by what was spoken', async () => {
-    const m = memory(1000);
-    await m.record('d', 't1', 'Tell me about Paris', 'Paris is the capital of France. It has');
+  it('folds old turns into a summary after N turns', async () => {
+    const m = memory(1000, 2);
+    m.record('c', 't1', 'Turn on the kitchen lights', 'Done. The kitchen lights are on.');
+    m.record('c', 't2', 'And the heating?', 'Set to 21 degrees.');
+    m.record('c', 't3', 'Thanks', 'You are welcome.');
+    await m.compact('c', never);
+    const h = m.history('c');
+    assert.deepEqual(
+      h.turns.map((t) => t.user),
+      ['And the heating?', 'Thanks'],
+    );
+    assert.equal(h.summary, 'User asked: Turn on the kitchen lights You answered: Done.');
+    assert.equal(m.messages('c', 'System.', 'x')[0].content, 'System.\n\nEarlier in this conversation:\nUser asked: Turn on the kitchen lights You answered: Done.');
+    assert.equal(m.messages('c', '', 'x')[0].content, 'Earlier in this conversation:\nUser asked: Turn on the kitchen lights You answered: Done.');
+  });
+
+  it('keeps the summary within half the budget, dropping its oldest lines', async () => {
+    const m = memory(60, 1);
+    for (let i = 1; i <= 12; i++) {
+      m.record('long', `t${i}`, `question ${i}`, `answer ${i}.`);
+      await m.compact('long', never);
+    }
+    const { summary } = m.history('long');
+    assert.ok(estimateTokens(summary) <= 30, `${estimateTokens(summary)} tokens: ${summary}`);
+    assert.match(summary, /question 11 You answered: answer 11\.$/);
+    assert.doesNotMatch(summary, /question 1 /);
+  });
+
+  it('leaves the turns alone when the summary is aborted, and writes one summary at a time', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const slow: Summariser = (_p, turns, signal) =>
+      new Promise((resolve, reject) => {
+        calls++;
+        release = () => resolve(`summary of ${turns.length}`);
+        signal.addEventListener('abort', () => reject(new Error('aborted')));
+      });
+    const m = memory(1000, 1, slow);
+    m.record('s', 't1', 'one', 'first');
+    m.record('s', 't2', 'two', 'second');
+    const abort = new AbortController();
+    const first = m.compact('s', abort.signal);
+    await m.compact('s', never); // already compacting: returns at once
+    assert.equal(calls, 1);
+    abort.abort();
+    await assert.rejects(first);
+    assert.equal(m.history('s').turns.length, 2);
+    const second = m.compact('s', never);
+    release();
+    await second;
+    assert.equal(m.history('s').summary, 'summary of 1');
+    assert.deepEqual(
+      m.history('s').turns.map((t) => t.user),
+      ['two'],
+    );
+  });
+
+  it('replaces an interrupted reply by what was spoken, and counts its tokens again', () => {
+    const m = memory(12);
+    m.record('d', 't1', 'Tell me about Paris', 'Paris is the capital of France. It has many museums and parks.');
+    assert.equal(m.messages('d', '', 'x').length, 1, 'the whole reply does not fit the budget');
     assert.ok(m.keepSpoken('t1', 'Paris is the'));
     assert.equal(m.history('d').turns[0].assistant, 'Paris is the');
+    assert.equal(m.messages('d', '', 'x').length, 3, 'what was heard fits');
     assert.ok(!m.keepSpoken('t-unknown', 'x'));
+  });
+
+  it('fits the history budget into the context, leaving room for the reply', () => {
+    assert.equal(fitBudget(1500, 256, 512), 256);
+    assert.equal(fitBudget(1500, 256, 4096), 1500);
+    assert.equal(fitBudget(1500, 256, null), 1500);
+    assert.equal(fitBudget(1500, 600, 512), 0);
   });
 });
 
@@ -58,11 +124,26 @@ describe('llama-llm settings', () => {
     assert.equal(c.url, 'http://127.0.0.1:8080');
   });
 
+  it('turns the saved settings into the controller settings, style included', () => {
+    const c = migrate({ id: 'n', type: 'llama-llm', z: 'f', name: '', style: 'custom', customStyle: 'Talk like a pirate.' } as unknown as LlamaLlmConfig, MIGRATIONS);
+    const s = controllerSettings(c);
+    assert.equal(s.style, 'Talk like a pirate.');
+    assert.deepEqual(s.chunker, { firstMaxChars: 60, maxChars: 200 });
+    assert.equal(s.sampling.lowLatency, true);
+  });
+
   it('counts physical cores, not hyper-threads', () => {
     const ht = ['physical id\t: 0', 'core id\t: 0', '', 'physical id\t: 0', 'core id\t: 0', '', 'physical id\t: 0', 'core id\t: 1', '', 'physical id\t: 0', 'core id\t: 1'].join('\n');
     assert.equal(physicalCores(ht), 2);
     const twoSockets = ['physical id : 0', 'core id : 0', 'physical id : 1', 'core id : 0'].join('\n');
     assert.equal(physicalCores(twoSockets), 2);
     assert.ok(physicalCores('') >= 1);
+  });
+
+  it('defaults to one thread per physical core, leaving one CPU free', () => {
+    assert.equal(defaultThreads(2, 2), 1, 'a 2-vCPU box: 1 thread decodes ~20x faster than 2');
+    assert.equal(defaultThreads(1, 1), 1);
+    assert.equal(defaultThreads(4, 4), 3, 'a Raspberry Pi 5');
+    assert.equal(defaultThreads(8, 16), 8, 'hyper-threads are not counted');
   });
 });

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { makeControl, type ControlMessage } from '../../../lib/control/protocol';
+import { LlmController, type LlmOutputs } from '../../../nodes/llama-llm/controller';
+import { abortError, estimateTokens, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from '../../../nodes/llama-llm/engine';
+import { ConversationMemory, type Summariser } from '../../../nodes/llama-llm/memory';
+import { llmSummariser } from '../../../nodes/llama-llm/summarise';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An engine that streams a scripted reply piece by piece, like llama-server does, and stops on abort. */
+class ScriptedEngine implements LlmEngine {
+  readonly kind = 'server';
+  readonly requests: GenerateRequest[] = [];
+  running = 0;
+  maxRunning = 0;
+  aborted = 0;
+  constructor(
+    public pieces: string[],
+    public gapMs = 5,
+  ) {}
+  async start(): Promise<EngineInfo> {
+    return { contextSize: null };
+  }
+  countTokens = estimateTokens;
+  async generate(req: GenerateRequest): Promise<GenerateMarks> {
+    this.requests.push(req);
+    this.maxRunning = Math.max(this.maxRunning, ++this.running);
+    try {
+      const requestSent = performance.now();
+      await sleep(this.gapMs);
+      const firstByte = performance.now();
+      let firstToken: number | null = null;
+      for (const [i, piece] of this.pieces.entries()) {
+        if (req.signal.aborted) {
+          this.aborted++;
+          throw abortError();
+        }
+        firstToken ??= performance.now();
+        req.onText(piece, i + 1);
+        await sleep(this.gapMs);
+      }
+      return { requestSent, firstByte, firstSseLine: firstByte, firstToken, end: performance.now(), tokens: this.pieces.length };
+    } finally {
+      this.running--;
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+type Msg = Record<string, unknown>;
+const REPLY = ['Sure', ', the kitchen', ' lights are on.', ' Anything', ' else?'];
+
+function setUp(pieces = REPLY, gapMs = 5, summarise?: (engine: LlmEngine) => Summariser, summariseAfter = 8) {
+  const engine = new ScriptedEngine(pieces, gapMs);
+  const memory = new ConversationMemory({ tokenBudget: 1000, summariseAfter }, estimateTokens, summarise?.(engine));
+  const got = { chunks: [] as Msg[], metrics: [] as Msg[], replies: [] as Msg[], controls: [] as ControlMessage[], status: [] as string[], warnings: [] as string[] };
+  const out: LlmOutputs = {
+    chunk: (m) => got.chunks.push(m),
+    metrics: (m) => got.metrics.push(m),
+    reply: (m) => got.replies.push(m),
+    control: (m) => got.controls.push(m),
+    status: (kind, text) => got.status.push(`${kind}:${text}`),
+    warn: (w) => got.warnings.push(w),
+  };
+  const settings = { systemPrompt: 'Be brief.', style: '', sampling: { maxTokens: 64, temperature: 0, topK: 40, topP: 0.95, lowLatency: true }, chunker: {}, maxInputChars: 100 };
+  return { engine, memory, got, controller: new LlmController(engine, memory, settings, out) };
+}
+
+describe('llama-llm controller (no Node-RED, scripted engine)', () => {
+  it('streams sentence chunks, the reply, metrics, status and pause/resume for one turn', async () => {
+    const { controller, got } = setUp();
+    await controller.handle({ payload: '  lights?  ', turnId: 't-1', conversationId: 'kitchen', extra: 'kept' });
+    assert.deepEqual(
+      got.chunks.map((c) => [c.payload, c.index, c.complete, c.parts]),
+      [
+        ['Sure, the kitchen lights are on.', 0, false, { id: 't-1', index: 0, type: 'string', ch: '' }],
+        ['Anything else?', 1, true, { id: 't-1', index: 1, type: 'string', ch: '', count: 2 }],
+      ],
+    );
+    assert.equal(got.chunks[0].extra, 'kept', 'the input message properties travel on');
+    assert.deepEqual(got.replies, [{ payload: 'Sure, the kitchen lights are on. Anything else?', turnId: 't-1', conversationId: 'kitchen', extra: 'kept', topic: 'llm-reply', interrupted: false }]);
+    const m = got.metrics[0] as { topic: string; stage: string; turnId: string; payload: Record<string, unknown> };
+    assert.equal(m.topic, 'metrics');
+    assert.equal(m.stage, 'llm');
+    assert.equal(m.turnId, 't-1');
+    assert.deepEqual(Object.keys(m.payload), [
+      'build_prompt_ms',
+      'pre_request_gap_ms',
+      'server_first_byte_ms',
+      'first_sse_line_after_send_ms',
+      'first_token_latency_total_ms',
+      'generation',
+      'end_to_end_ms',
+      'engine',
+      'interrupted',
+    ]);
+    const p = m.payload as { server_first_byte_ms: number; first_token_latency_total_ms: number; end_to_end_ms: number; generation: { tokens: number; tokens_per_s: number } };
+    assert.ok(p.server_first_byte_ms >= 4, 'the scripted server waits 5 ms before its first byte');
+    assert.ok(p.first_token_latency_total_ms >= p.server_first_byte_ms && p.end_to_end_ms >= p.first_token_latency_total_ms);
+    assert.equal(p.generation.tokens, 5);
+    assert.ok(p.generation.tokens_per_s > 0 && p.generation.tokens_per_s < 1000, String(p.generation.tokens_per_s));
+    assert.deepEqual(
+      got.controls.map((c) => c.control.type),
+      ['pause', 'resume'],
+    );
+    assert.deepEqual(got.status.slice(0, 2), ['busy:thinking…', 'busy:speaking…']);
+    assert.match(got.status.at(-1)!, /^ready:ready \d+ tok\/s$/);
+  });
+
+  it('shows the decode speed in the status while a long reply streams', async function () {
+    this.timeout(5000);
+    const { controller, got } = setUp(Array.from({ length: 60 }, (_, i) => ` w${i}`), 20);
+    await controller.handle({ payload: 'talk' });
+    assert.ok(
+      got.status.some((s) => /^busy:speaking \d+ tok\/s$/.test(s)),
+      got.status.join(' | '),
+    );
+  });
+
+  it('on interrupt stops the turn at once: nothing more of it leaves, a late transcript of it is dropped', async () => {
+    const { controller, got, engine } = setUp(['One.', ' Two.', ' Three.', ' Four.'], 15);
+    const turn = controller.handle({ payload: 'count', turnId: 't-1' });
+    while (!got.chunks.length) await sleep(1);
+    const t0 = performance.now();
+    await controller.handle(makeControl('interrupt', 't-1'));
+    await turn;
+    assert.ok(performance.now() - t0 < 20, 'the turn was over within 20 ms');
+    await sleep(50);
+    assert.deepEqual(
+      got.chunks.map((c) => c.payload),
+      ['One.'],
+    );
+    assert.equal(got.replies.length + got.metrics.length, 0);
+    assert.equal(engine.aborted, 1);
+    assert.equal(got.status.at(-1), 'idle:interrupted');
+    await controller.handle({ payload: 'late final transcript', turnId: 't-1' });
+    assert.equal(engine.requests.length, 1);
+  });
+
+  it('"*" interrupts whatever runs; speech-start interrupts every turn but its own; pause and resume change nothing', async () => {
+    const { controller, got, engine } = setUp(['A.', ' B.', ' C.'], 10);
+    let turn = controller.handle({ payload: 'q1', turnId: 't-1' });
+    await sleep(5);
+    await controller.handle(makeControl('pause', 't-x'));
+    await controller.handle(makeControl('speech-start', 't-1'));
+    await controller.handle(makeControl('interrupt', '*'));
+    await turn;
+    assert.equal(engine.aborted, 1);
+    turn = controller.handle({ payload: 'q2', turnId: 't-2' });
+    await sleep(5);
+    await controller.handle(makeControl('speech-start', 't-3', { source: 'asr' }));
+    await turn;
+    assert.equal(engine.aborted, 2);
+    assert.equal(got.replies.length, 0);
+  });
+
+  it('of several questions sent while one runs, only the newest runs, never two at once', async () => {
+    const { controller, got, engine } = setUp(['Reply.'], 10);
+    await Promise.all(['q1', 'q2', 'q3', 'q4'].map((q) => controller.handle({ payload: q, turnId: q })));
+    assert.equal(engine.maxRunning, 1);
+    assert.deepEqual(
+      engine.requests.map((r) => r.messages.at(-1)!.content),
+      ['q1', 'q4'],
+    );
+    assert.deepEqual(
+      got.replies.map((r) => r.turnId),
+      ['q4'],
+    );
+  });
+
+  it('after a cut, the history keeps what speaker-out heard, even when tts-end comes before the turn is over', async () => {
+    const { controller, memory } = setUp(['First sentence here.', ' Second one.', ' Third.'], 10);
+    const turn = controller.handle({ payload: 'q', turnId: 't-1' });
+    await sleep(15);
+    await controller.handle(makeControl('tts-end', 't-1', { cut: true, playedMs: 400, spokenText: 'First sentence' }));
+    await controller.handle(makeControl('interrupt', 't-1'));
+    await turn;
+    assert.equal(memory.history('default').turns[0].assistant, 'First sentence');
+  });
+
+  it('after a cut without spoken text, the history keeps the chunks sent before the interrupt', async () => {
+    const { controller, memory } = setUp(['First sentence here.', ' Second one.', ' Third.'], 10);
+    const turn = controller.handle({ payload: 'q', turnId: 't-1' });
+    await sleep(25);
+    await controller.handle(makeControl('interrupt', 't-1'));
+    await turn;
+    await controller.handle(makeControl('tts-end', 't-1', { cut: true, playedMs: 400 }));
+    assert.equal(memory.history('default').turns[0].assistant, 'First sentence here.');
+  });
+
+  it('a tts-end that was not cut leaves the finished reply as it is; a cut one after the reply trims it', async () => {
+    const { controller, memory } = setUp(['One. Two.'], 1);
+    await controller.handle({ payload: 'q', turnId: 't-1' });
+    await controller.handle(makeControl('tts-end', 't-1', { cut: false, spokenText: 'x' }));
+    assert.equal(memory.history('default').turns[0].assistant, 'One. Two.');
+    await controller.handle(makeControl('tts-end', 't-1', { cut: true, spokenText: 'One.' }));
+    assert.equal(memory.history('default').turns[0].assistant, 'One.');
+  });
+
+  it('summarises with the LLM after the reply is out, and a new question aborts the summary', async () => {
+    const { controller, got, engine, memory } = setUp(['Answer.'], 10, llmSummariser, 1);
+    await controller.handle({ payload: 'q1', turnId: 't-1' });
+    await controller.handle({ payload: 'q2', turnId: 't-2' }); // 2 turns > 1: a summary starts after this reply
+    assert.equal(got.replies.length, 2, 'the reply did not wait for the summary');
+    await sleep(1);
+    assert.equal(engine.running, 1, 'the summary is being written');
+    await controller.handle({ payload: 'q3', turnId: 't-3' });
+    assert.equal(engine.aborted, 1, 'the summary gave way to the question');
+    assert.equal(got.warnings.length, 0);
+    await sleep(60);
+    assert.equal(memory.history('default').summary, 'Answer.', 'the summary after q3 was written');
+  });
+
+  it('refuses text it cannot answer, naming the problem', async () => {
+    const { controller } = setUp();
+    await assert.rejects(controller.handle({ payload: 42 }), { code: 'BAD_INPUT', message: 'msg.payload must be text, got number' });
+    await assert.rejects(controller.handle({ payload: null }), { message: /got null/ });
+    await assert.rejects(controller.handle({ payload: ' \n ' }), { message: /empty/ });
+    await assert.rejects(controller.handle({ payload: 'x'.repeat(101) }), { message: /101 characters; the limit is 100/ });
+    await assert.rejects(controller.handle({ control: { v: 2, type: 'interrupt', turnId: 't', ts: 1 } }), { code: 'BAD_CONTROL' });
+  });
+
+  it('passes an engine failure on and resumes the paused asr', async () => {
+    const { controller, engine, got } = setUp();
+    engine.generate = async () => {
+      throw new Error('boom');
+    };
+    await assert.rejects(controller.handle({ payload: 'q' }), /boom/);
+    assert.deepEqual(
+      got.controls.map((c) => c.control.type),
+      ['pause', 'resume'],
+    );
+  });
+});
