@@ -1,7 +1,9 @@
 // `npm start`: build, then run Node-RED on 127.0.0.1:1880 with its own user
 // directory (.node-red/) and this checkout loaded as the package, so the
 // palette shows the voice nodes without installing anything globally.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline/promises';
+import { createRequire } from 'node:module';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,27 @@ const port = Number(process.env.PORT ?? 1880);
 const defaultFlow = join(root, 'flows', 'voice-assistant.json');
 
 execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+
+// Models are not in the package: offer the default bundle once, or say what to do offline.
+const require = createRequire(import.meta.url);
+const { BUNDLES, CATALOG } = require(join(root, 'dist', 'lib', 'models', 'catalog.js'));
+const { isInstalled, modelsDir } = require(join(root, 'dist', 'lib', 'models', 'models-dir.js'));
+const missing = BUNDLES.default.filter((name) => !isInstalled(CATALOG.find((e) => e.name === name)));
+if (missing.length) {
+  console.log(`\nModels not installed yet (${missing.join(', ')}) in ${modelsDir()}.`);
+  let pull = false;
+  if (process.stdin.isTTY && !process.env.CI) {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    pull = !/^n/i.test(await rl.question('Download the default bundle now? [Y/n] '));
+    rl.close();
+  }
+  if (pull) spawnSync(process.execPath, [join(root, 'dist', 'bin', 'realtime-voice.js'), 'models', 'pull', 'default'], { stdio: 'inherit' });
+  else {
+    console.log('Later: npx realtime-voice models pull default');
+    console.log('Offline: npx realtime-voice models pull default prints each URL and the path to put the file at (docs/models.md).');
+    console.log('Node-RED starts anyway; nodes without a model show a red status.\n');
+  }
+}
 
 mkdirSync(userDir, { recursive: true });
 const settingsFile = join(userDir, 'settings.js');

@@ -80,6 +80,15 @@ export class VoiceprintController {
       return Promise.resolve();
     }
     if (msg.enroll !== undefined) return this.enrolRequest(msg);
+    if (msg.flush === true) {
+      // The end of a recording (mic-in stopped, muted, file done) passes on after the frames before it.
+      const run = this.chain.then(() => {
+        if (this.settings.mode !== 'tag') this.release(Infinity);
+        this.out.audio(msg);
+      });
+      this.chain = run.catch(() => undefined);
+      return run;
+    }
     const { format, pcm } = validateAudioMessage(msg);
     const samples = this.toSpeechRate(downmix(s16leToFloat32(pcm), format.channels), format.sampleRate);
     if (msg.reference === true) return this.reference(samples);

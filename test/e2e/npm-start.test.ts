@@ -100,10 +100,12 @@ describe('npm start', function () {
     assert.ok(Array.isArray(voices.installed));
     const recognisers = (await (await fetch(`${base}/realtime-voice/asr-models`)).json()) as { installed: unknown[] };
     assert.ok(Array.isArray(recognisers.installed));
-    assert.deepEqual(await (await fetch(`${base}/realtime-voice/voiceprints`)).json(), { names: [], deployed: false });
+    // npm start deploys the voice-assistant flow, which has a voiceprint node.
+    assert.deepEqual(await (await fetch(`${base}/realtime-voice/voiceprints`)).json(), { names: [], deployed: true });
     const del = await fetch(`${base}/realtime-voice/voiceprints/nobody`, { method: 'DELETE' });
     assert.equal(del.status, 404);
-    assert.match(((await del.json()) as { error: string }).error, /deploy a voiceprint node first/);
+    const audio = (await (await fetch(`${base}/realtime-voice/audio-devices?backend=audify`)).json()) as { backends: string[]; devices: unknown[] };
+    assert.ok(audio.backends.includes('audify') && Array.isArray(audio.devices));
   });
 
   it('offers the shipped flows under Import > Examples', async () => {

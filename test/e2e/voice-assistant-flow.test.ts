@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import helper from 'node-red-node-test-helper';
+import { float32ToInt16 } from '../../lib/audio/pcm';
+import { parseWav } from '../../lib/audio/wav';
+import type { ControlPayload } from '../../lib/control/protocol';
+import asr from '../../nodes/asr/asr';
+import llamaLlm from '../../nodes/llama-llm/llama-llm';
+import micIn from '../../nodes/mic-in/mic-in';
+import piperTts from '../../nodes/piper-tts/piper-tts';
+import soundCard from '../../nodes/sound-card/sound-card';
+import speakerOut from '../../nodes/speaker-out/speaker-out';
+import voiceprint from '../../nodes/voiceprint/voiceprint';
+import { collect } from '../support/node-red';
+import { ROOT, SHARED_MODELS, TESTDATA } from '../support/paths';
+import { loudSpan } from '../support/signal';
+import { writeTinyAsrModel } from '../support/tiny-asr-model';
+import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
+import { writeTinySpeakerModel } from '../support/tiny-speaker-model';
+
+helper.init(require.resolve('node-red'));
+
+type FlowNode = { id: string; type: string; name?: string; z?: string; wires?: string[][]; [key: string]: unknown };
+type Control = { control: ControlPayload };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * The shipped voice-assistant flow, as a user imports it, with only what a
+ * user would change: the models (tiny ones the tests generate), a WAV file as
+ * the microphone and a WAV file as the speaker. Core nodes become test taps.
+ */
+function shippedFlow(models: { asrDir: string; voice: string; speakerModel: string }, micWav: string, speakerWav: string): { flow: FlowNode[]; byType: (type: string) => FlowNode } {
+  const nodes = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-assistant.json'), 'utf8')) as FlowNode[];
+  const byType = (type: string) => nodes.find((n) => n.type === type) as FlowNode;
+  const vad = join(SHARED_MODELS, 'vad', 'silero_vad.onnx');
+  Object.assign(byType('mic-in'), { source: 'wav', wavPath: micWav, pace: 'realtime' });
+  Object.assign(byType('voiceprint'), { model: models.speakerModel, vadModel: vad });
+  Object.assign(byType('asr'), { modelDir: models.asrDir, vadModel: vad });
+  Object.assign(byType('llama-llm'), { modelPath: join(SHARED_MODELS, 'llm', 'stories260K.gguf'), threads: 1, contextSize: 512, maxTokens: 30, temperature: 0, style: 'none' });
+  Object.assign(byType('piper-tts'), { voicePath: models.voice });
+  Object.assign(byType('speaker-out'), { sink: 'wav', wavPath: speakerWav });
+  const tab = nodes.find((n) => n.type === 'tab') as FlowNode;
+  // Taps on the control wires, so the test sees what the nodes tell each other.
+  byType('asr').wires?.[1].push('tap-asr-control');
+  byType('speaker-out').wires?.[1].push('tap-speaker-control');
+  const ours = new Set(['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out', 'sound-card', 'tab']);
+  const flow = nodes.map((n) => (ours.has(n.type) ? n : { ...n, type: 'helper' }));
+  flow.push({ id: 'tap-asr-control', type: 'helper', z: tab.id }, { id: 'tap-speaker-control', type: 'helper', z: tab.id });
+  return { flow, byType };
+}
+
+describe('the shipped voice-assistant flow, end to end (tiny models, WAV microphone and speaker)', function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'rv-va-'));
+  const models = { asrDir: writeTinyAsrModel(dir), voice: writeTinyPiperVoice(dir), speakerModel: writeTinySpeakerModel(dir) };
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => helper.unload());
+
+  it('speech in the microphone gives VAD events, a transcript, an LLM reply and audio out of the speaker', async () => {
+    const speakerWav = join(dir, 'spoken.wav');
+    const { flow, byType } = shippedFlow(models, join(TESTDATA, 'arctic_aew_a0001.wav'), speakerWav);
+    await helper.load([micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard], flow as never);
+    const asrControl = collect<Control>('tap-asr-control');
+    const speakerControl = collect<Control>('tap-speaker-control');
+    const replies = collect<{ payload: string; turnId: string }>(byType('llama-llm').wires?.[2][0] as string);
+    await until(() => speakerControl.some((c) => c.control.type === 'tts-end'), 90_000, 'the spoken reply to end');
+    const types = asrControl.map((c) => c.control.type);
+    assert.deepEqual(types.slice(0, 2), ['speech-start', 'speech-end']);
+    const turnId = asrControl[0].control.turnId;
+    assert.ok(replies.length >= 1 && replies[0].payload.trim().length > 0, 'llama-llm replied');
+    assert.equal(replies[0].turnId, turnId, 'the reply belongs to the user turn');
+    const end = speakerControl.find((c) => c.control.type === 'tts-end')?.control as ControlPayload;
+    assert.equal(end.turnId, turnId);
+    assert.equal(end.cut, false);
+    assert.ok((end.playedMs ?? 0) > 0);
+    const heard = loudSpan(float32ToInt16(parseWav(readFileSync(speakerWav)).samples), 50);
+    assert.ok(heard > 0, 'the speaker file holds synthesised audio');
+  });
+
+  it('a typed question is answered and spoken', async () => {
+    const speakerWav = join(dir, 'typed.wav');
+    const { flow, byType } = shippedFlow(models, join(TESTDATA, 'arctic_aew_a0001.wav'), speakerWav);
+    Object.assign(byType('mic-in'), { autoStart: false });
+    await helper.load([micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard], flow as never);
+    const speakerControl = collect<Control>('tap-speaker-control');
+    helper.getNode(byType('llama-llm').id).receive({ payload: 'Once upon a time', turnId: 't-typed' } as never);
+    await until(() => speakerControl.some((c) => c.control.type === 'tts-end'), 60_000, 'the spoken reply to end');
+    assert.deepEqual(
+      speakerControl.map((c) => [c.control.type, c.control.turnId]),
+      [
+        ['tts-start', 't-typed'],
+        ['tts-end', 't-typed'],
+      ],
+    );
+  });
+});
