@@ -103,4 +103,30 @@ describe('the shipped voice-assistant flow, end to end (tiny models, WAV microph
       ],
     );
   });
+
+  it('barge-in: user speech while the assistant speaks silences the speaker and cancels the turn', async () => {
+    const speakerWav = join(dir, 'barge-in.wav');
+    const { flow, byType } = shippedFlow(models, join(TESTDATA, 'arctic_aew_a0001.wav'), speakerWav);
+    Object.assign(byType('mic-in'), { autoStart: false });
+    // A long answer, spoken slowly, so the user has time to talk over it.
+    Object.assign(byType('llama-llm'), { maxTokens: 200 });
+    Object.assign(byType('piper-tts'), { lengthScale: 4 });
+    await helper.load([micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard], flow as never);
+    const asrControl = collect<Control>('tap-asr-control');
+    const speakerControl = collect<Control>('tap-speaker-control');
+    helper.getNode(byType('llama-llm').id).receive({ payload: 'Once upon a time', turnId: 't-long' } as never);
+    await until(() => speakerControl.some((c) => c.control.type === 'tts-start'), 60_000, 'the assistant to start speaking');
+    helper.getNode(byType('mic-in').id).receive({ payload: 'start' } as never);
+    await until(() => speakerControl.some((c) => c.control.type === 'tts-end'), 30_000, 'the speaker to stop');
+    const start = asrControl.find((c) => c.control.type === 'speech-start')?.control as ControlPayload;
+    const end = speakerControl.find((c) => c.control.type === 'tts-end')?.control as ControlPayload;
+    assert.ok(start, 'asr heard the user');
+    assert.equal(end.turnId, 't-long');
+    assert.equal(end.cut, true, 'the reply was cut, not finished');
+    assert.ok(end.ts - start.ts < 100, `speaker silent ${end.ts - start.ts} ms after speech-start`);
+    // Nothing more of the cancelled turn is played (the user's own turn may be answered meanwhile).
+    await sleep(1000);
+    assert.equal(speakerControl.filter((c) => c.control.turnId === 't-long').length, 2, 'no second tts-start for the cancelled turn');
+    assert.ok(speakerControl.every((c) => c.control.turnId === 't-long' || c.control.turnId === start.turnId));
+  });
 });
