@@ -121,10 +121,9 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
     const { controller, got, engine } = setUp(['One.', ' Two.', ' Three.', ' Four.'], 15);
     const turn = controller.handle({ payload: 'count', turnId: 't-1' });
     while (!got.chunks.length) await sleep(1);
-    const t0 = performance.now();
     await controller.handle(makeControl('interrupt', 't-1'));
     await turn;
-    assert.ok(performance.now() - t0 < 20, 'the turn was over within 20 ms');
+    // How fast is for bench/llm.ts (interrupt → stop); here: the engine was aborted, not waited for.
     await sleep(50);
     assert.deepEqual(
       got.chunks.map((c) => c.payload),

@@ -48,7 +48,7 @@ describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF, 1 thread)', function (
     assert.notEqual(withHistory.text, plain.text);
   });
 
-  it('stops within 20 ms of an abort and passes nothing on after it', async () => {
+  it('stops promptly on an abort (speed: bench/llm.ts) and passes nothing on after it', async () => {
     const controller = new AbortController();
     let pieces = 0;
     let afterAbort = 0;
@@ -67,7 +67,7 @@ describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF, 1 thread)', function (
     });
     const stopped = performance.now() - abortedAt;
     assert.equal(afterAbort, 0);
-    assert.ok(stopped < 20, `generation returned ${stopped.toFixed(1)} ms after the abort`);
+    assert.ok(stopped < 250, `generation returned ${stopped.toFixed(1)} ms after the abort`);
     assert.ok(marks.tokens < 20, `${marks.tokens} tokens generated after an abort at the 3rd piece`);
   });
 
