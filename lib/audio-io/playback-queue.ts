@@ -36,6 +36,9 @@ export interface PlaybackSink {
   clear(): void;
 }
 
+/** Seconds of audio kept while no device is attached. */
+const MAX_BACKLOG_S = 30;
+
 interface Sentence {
   text: string;
   start: number;
@@ -114,6 +117,20 @@ export class PlaybackQueue {
     for (const samples of turn.framer.push(item.samples)) this.pending.push({ turn, samples, valid: samples.length, last: false });
     if (item.complete) this.closeTurn(turn);
     this.refill();
+    if (!this.sink) this.dropBacklog();
+  }
+
+  /**
+   * With no device (a card still missing), audio would pile up for ever: past
+   * MAX_BACKLOG_S the oldest turns are cut, so a stale announcement is never
+   * played minutes late when the device comes back.
+   */
+  private dropBacklog(): void {
+    const limit = MAX_BACKLOG_S * this.format.sampleRate;
+    while (this.pending.length * this.format.framesPerBuffer > limit) {
+      const oldest = this.pending[0].turn.id;
+      this.cancel((id) => id === oldest);
+    }
   }
 
   /** Stops the matching turns at once. Returns the ids cut. */
