@@ -43,7 +43,8 @@ describe('npm start', function () {
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir },
+      // An empty models directory: the start script must say what to do about it.
+      env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, VOICE_MODELS_DIR: join(userDir, 'models') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d) => (log += d));
@@ -65,6 +66,14 @@ describe('npm start', function () {
     assert.equal(res.status, 200);
     assert.match(await res.text(), /Node-RED/);
     assert.match(log, new RegExp(`Server now running at ${base.replace(/\./g, '\\.')}`));
+  });
+
+  it('deploys the voice-assistant flow on first start and tells what to do about missing models', async () => {
+    const flows = (await (await fetch(`${base}/flows`)).json()) as Array<{ type: string }>;
+    for (const type of ['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out', 'sound-card']) {
+      assert.ok(flows.some((n) => n.type === type), `the deployed flow has a ${type} node`);
+    }
+    assert.match(log, /models pull default/);
   });
 
   it('loads every node of the package from the checkout, without errors, in the voice category', async () => {
