@@ -49,6 +49,8 @@ module.exports = {
   // Load this checkout as a Node-RED package (it has a "node-red" section in package.json).
   nodesDir: [${JSON.stringify(root)}],
   editorTheme: { tours: false },
+  // Everything here runs offline: no version check, and no consent dialog on first open (changeable in User Settings).
+  telemetry: { enabled: false },
   logging: { console: { level: 'info' } },
 };
 `,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../support/paths';
 
 function freePort(): Promise<number> {
@@ -126,4 +127,67 @@ describe('npm start', function () {
     assert.ok(shipped.length > 0);
     for (const f of shipped) assert.ok(listing.includes(f.replace(/\.json$/, '')), `${f} missing from ${listing}`);
   });
+
+  describe('the editor in headless Chromium', () => {
+    const executablePath = '/usr/bin/chromium';
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
+    before(async function () {
+      if (!existsSync(executablePath)) {
+        console.log('      skipped: no Chromium (apt-get install chromium)');
+        this.skip();
+      }
+      // The flags keep Chromium off the network this machine does not have.
+      browser = await chromium.launch({
+        executablePath,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      await page.goto(base);
+      await page.waitForSelector('.red-ui-palette-node[data-palette-type="mic-in"]', { timeout: 60_000 });
+    });
+    after(async () => {
+      await browser?.close();
+    });
+
+    it('shows every node of the package in the palette, with no script errors', async () => {
+      for (const type of ['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out']) {
+        assert.equal(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count(), 1, `${type} is in the palette`);
+      }
+      assert.deepEqual(pageErrors, []);
+    });
+
+    it('shows the deployed voice-assistant flow and keeps a screenshot', async () => {
+      const counts = await page.evaluate(() => {
+        const red = (window as unknown as { RED: { nodes: { filterNodes(f: { type: string }): unknown[] } } }).RED;
+        return ['mic-in', 'asr', 'llama-llm', 'piper-tts', 'speaker-out'].map((type) => red.nodes.filterNodes({ type }).length);
+      });
+      assert.deepEqual(counts, [1, 1, 1, 1, 1]);
+      mkdirSync(join(ROOT, '.test-output'), { recursive: true });
+      const shot = join(ROOT, '.test-output', 'editor.png');
+      await page.screenshot({ path: shot });
+      console.log(`      screenshot: ${shot}`);
+    });
+
+    it('renders every node\'s help in the help sidebar', async () => {
+      for (const [type, words] of Object.entries(helpOpenings())) {
+        await page.evaluate((t) => (window as unknown as { RED: { sidebar: { help: { show(type: string): void } } } }).RED.sidebar.help.show(t), type);
+        await page.waitForFunction((w) => document.body.innerText.includes(w), words, { timeout: 5000 });
+      }
+    });
+  });
 });
+
+/** Each node's type and the first words of its help text, from its editor file. */
+function helpOpenings(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(join(ROOT, 'nodes'))) {
+    const html = readFileSync(join(ROOT, 'nodes', name, `${name}.html`), 'utf8');
+    const help = new RegExp(`data-help-name="${name}">\\s*([^\\n]+)`).exec(html)?.[1] ?? '';
+    out[name] = help.split(/\s+/).slice(0, 3).join(' ');
+  }
+  return out;
+}
