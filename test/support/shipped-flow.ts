@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, SHARED_MODELS } from './paths';
+
+export type FlowNode = { id: string; type: string; name?: string; z?: string; wires?: string[][]; [key: string]: unknown };
+
+/**
+ * The shipped voice-assistant flow, as a user imports it, with only what a
+ * user would change: the models (tiny ones the tests generate), a WAV file as
+ * the microphone and a WAV file as the speaker. Core nodes become test taps.
+ */
+export function shippedFlow(models: { asrDir: string; voice: string; speakerModel: string }, micWav: string, speakerWav: string): { flow: FlowNode[]; byType: (type: string) => FlowNode } {
+  const nodes = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-assistant.json'), 'utf8')) as FlowNode[];
+  const byType = (type: string) => nodes.find((n) => n.type === type) as FlowNode;
+  const vad = join(SHARED_MODELS, 'vad', 'silero_vad.onnx');
+  Object.assign(byType('mic-in'), { source: 'wav', wavPath: micWav, pace: 'realtime' });
+  Object.assign(byType('voiceprint'), { model: models.speakerModel, vadModel: vad });
+  Object.assign(byType('asr'), { modelDir: models.asrDir, vadModel: vad });
+  Object.assign(byType('llama-llm'), { modelPath: join(SHARED_MODELS, 'llm', 'stories260K.gguf'), threads: 1, contextSize: 512, maxTokens: 30, temperature: 0, style: 'none' });
+  Object.assign(byType('piper-tts'), { voicePath: models.voice });
+  Object.assign(byType('speaker-out'), { sink: 'wav', wavPath: speakerWav });
+  const tab = nodes.find((n) => n.type === 'tab') as FlowNode;
+  // Taps on the control wires, so the test sees what the nodes tell each other.
+  byType('asr').wires?.[1].push('tap-asr-control');
+  byType('speaker-out').wires?.[1].push('tap-speaker-control');
+  const ours = new Set(['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out', 'sound-card', 'tab']);
+  const flow = nodes.map((n) => (ours.has(n.type) ? n : { ...n, type: 'helper' }));
+  flow.push({ id: 'tap-asr-control', type: 'helper', z: tab.id }, { id: 'tap-speaker-control', type: 'helper', z: tab.id });
+  return { flow, byType };
+}
+
