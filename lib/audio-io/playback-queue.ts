@@ -98,10 +98,6 @@ export class PlaybackQueue {
     this.refill();
   }
 
-  get busy(): boolean {
-    return this.turns.size > 0;
-  }
-
   /** Queues audio; it plays once a device is attached (the card may still be opening). */
   enqueue(item: PlaybackItem): void {
     let turn = this.turns.get(item.turnId);

@@ -38,7 +38,6 @@ export class SoundCard extends EventEmitter {
   private readonly inputs = new Set<(samples: Int16Array) => void>();
   private output: OutputUser | undefined;
   private stream: DeviceStream | undefined;
-  private state: CardState = 'closed';
   private failures = 0;
   private pendingOpen: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -50,6 +49,7 @@ export class SoundCard extends EventEmitter {
   private written: Int16Array[] = [];
   private taken: Int16Array[] = [];
   private captured: Int16Array[] = [];
+  private silent: Int16Array | undefined;
 
   constructor(
     private readonly backend: () => AudioBackend,
@@ -60,10 +60,6 @@ export class SoundCard extends EventEmitter {
 
   get framesPerBuffer(): number {
     return Math.round((this.settings.sampleRate * this.settings.frameMs) / 1000);
-  }
-
-  get currentState(): CardState {
-    return this.state;
   }
 
   /** Starts capture for one listener (device-rate buffers); returns the function that stops it. */
@@ -94,11 +90,6 @@ export class SoundCard extends EventEmitter {
     await this.opening;
     await this.closeStream();
     this.setState('closed');
-  }
-
-  /** Waits until pending (re)opens have run: for tests and for a clean shutdown. */
-  settled(): Promise<void> {
-    return new Promise((resolve) => setImmediate(() => void this.opening.then(resolve)));
   }
 
   // Nodes of one deploy register in the same tick: open once, for all of them.
@@ -184,7 +175,7 @@ export class SoundCard extends EventEmitter {
       return;
     }
     while (this.captured.length) {
-      const played = this.taken.shift() ?? (this.written.length === 0 || this.captured.length > MAX_UNPAIRED ? new Int16Array(this.captured[0].length) : undefined);
+      const played = this.taken.shift() ?? (this.written.length === 0 || this.captured.length > MAX_UNPAIRED ? this.silence(this.captured[0].length) : undefined);
       if (!played) return;
       this.emit('reference', this.captured.shift(), played);
     }
@@ -210,6 +201,12 @@ export class SoundCard extends EventEmitter {
     }, wait);
   }
 
+  /** One shared silent buffer per length: idle periods (most of them) allocate nothing. Listeners must not write to it. */
+  private silence(length: number): Int16Array {
+    if (this.silent?.length !== length) this.silent = new Int16Array(length);
+    return this.silent;
+  }
+
   private async closeStream(): Promise<void> {
     clearInterval(this.watchdog);
     const stream = this.stream;
@@ -222,7 +219,6 @@ export class SoundCard extends EventEmitter {
   }
 
   private setState(state: CardState, err?: Error): void {
-    this.state = state;
     this.emit('state', state, err);
   }
 }

@@ -20,19 +20,12 @@ import { writeTinyAsrModel } from '../support/tiny-asr-model';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../support/tiny-speaker-model';
 import { shippedFlow } from '../support/shipped-flow';
+import { sleep, until } from '../support/wait';
 
 helper.init(require.resolve('node-red'));
 
 type Control = { control: ControlPayload };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('the shipped voice-assistant flow, end to end (tiny models, WAV microphone and speaker)', function () {
   this.timeout(120_000);

@@ -1,7 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeWav } from '../../lib/audio/wav';
 import { SHARED } from './paths';
 
 /**
@@ -63,4 +62,3 @@ export function recordSpeaker(): { stop(): Promise<Int16Array> } {
   };
 }
 
-export { encodeWav };

@@ -11,8 +11,8 @@ import { SoundCard, type CardState } from '../../../lib/audio-io/sound-card';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording, loudSpan, tone } from '../../support/signal';
 import { ALSA_NAMES, CARD_RATE, playIntoMic, recordSpeaker, startVirtualCard, stopVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER, virtualCardMissing } from '../../support/virtual-card';
+import { sleep, until } from '../../support/wait';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FRAME_MS = 20;
 
 async function speechClip(): Promise<Int16Array> {
@@ -48,13 +48,6 @@ function speakerOn(card: SoundCard) {
   return { queue, started, ended, release };
 }
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const missing = virtualCardMissing();
 

@@ -13,11 +13,11 @@ import { collect } from '../../support/node-red';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording } from '../../support/signal';
 import { playIntoMic, startVirtualCard, stopVirtualCard, VIRTUAL_MIC, virtualCardMissing } from '../../support/virtual-card';
+import { sleep, until } from '../../support/wait';
 
 helper.init(require.resolve('node-red'));
 
 type Frame = { payload?: Buffer; audio: { sampleRate: number; channels: number }; flush?: boolean };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLIP = join(TESTDATA, 'arctic_aew_a0001.wav');
 
 function flow(mic: Record<string, unknown>, extra: Record<string, unknown>[] = []): never {
@@ -31,13 +31,6 @@ function flow(mic: Record<string, unknown>, extra: Record<string, unknown>[] = [
   ] as never;
 }
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const samplesOf = (frames: Frame[]) => Int16Array.from(frames.filter((f) => f.payload).flatMap((f) => Array.from(bufferToInt16(f.payload as Buffer))));
 const lastStatus = () => (helper.getNode('mic').status as unknown as { lastCall: { args: [{ fill?: string; text?: string }] } }).lastCall.args[0];

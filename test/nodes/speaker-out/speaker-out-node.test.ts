@@ -13,11 +13,11 @@ import { collect } from '../../support/node-red';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording, loudSpan, tone } from '../../support/signal';
 import { recordSpeaker, startVirtualCard, stopVirtualCard, VIRTUAL_SPEAKER, virtualCardMissing } from '../../support/virtual-card';
+import { sleep, until } from '../../support/wait';
 
 helper.init(require.resolve('node-red'));
 
 type Control = { control: ControlPayload };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function flow(speaker: Record<string, unknown>, extra: Record<string, unknown>[] = []): never {
   return [
@@ -31,13 +31,6 @@ function flow(speaker: Record<string, unknown>, extra: Record<string, unknown>[]
   ] as never;
 }
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Sends audio as piper-tts does: 20 ms frames with the sentence text, the reply's last frame marked complete. */
 function sendSentences(sentences: Array<{ text: string; samples: Int16Array }>, rate: number, turnId: string, complete = true): void {
