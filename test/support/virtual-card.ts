@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { SHARED } from './paths';
 
 /**
@@ -35,14 +36,19 @@ export function stopVirtualCard(): void {
   execFileSync('bash', [SCRIPT, 'stop'], { stdio: 'ignore' });
 }
 
-/** Plays samples into the virtual microphone; resolves when PulseAudio has taken them. */
+/**
+ * Plays samples into the virtual microphone; resolves when PulseAudio has taken them.
+ * pacat reads them from a file, not a pipe from us: a busy test process must
+ * not starve the "microphone" (that would be a gap in the source, not in capture).
+ */
 export function playIntoMic(samples: Int16Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('pacat', ['-p', '-d', 'vmic_in', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', '--latency-msec=20'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const file = join(mkdtempSync(join(tmpdir(), 'vmic-')), 'clip.raw');
+  writeFileSync(file, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+  return new Promise<void>((resolve, reject) => {
+    const p = spawn('pacat', ['-p', '-d', 'vmic_in', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', '--latency-msec=20', file], { stdio: 'ignore' });
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pacat exited with ${code}`))));
-    p.stdin.end(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
-  });
+  }).finally(() => rmSync(dirname(file), { recursive: true, force: true }));
 }
 
 /** Records what the app plays on the virtual speaker until stop() is called. */

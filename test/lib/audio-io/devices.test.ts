@@ -84,7 +84,7 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         assert.ok(devices.some((d) => d.name === speaker && d.outputChannels > 0), JSON.stringify(devices));
       });
 
-      it('captures speech played into the microphone intact', async () => {
+      it('captures speech played into the microphone intact, even across a busy event loop', async () => {
         const clip = await speechClip();
         const card = openCard(backend, names(backend).mic, names(backend).speaker);
         const captured: Int16Array[] = [];
@@ -92,7 +92,12 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         const stop = card.addInput((s) => captured.push(s));
         await opened;
         await sleep(300);
-        await playIntoMic(clip);
+        const played = playIntoMic(clip);
+        await sleep(500);
+        // A flow doing a second of synchronous work must not cost the microphone any samples.
+        const busyUntil = performance.now() + 1000;
+        while (performance.now() < busyUntil);
+        await played;
         await sleep(500);
         stop();
         await card.close();
