@@ -7,7 +7,12 @@ const HOP = 8192;
 const MIN_REFERENCE_LEVEL = 1000;
 /** A peak counts when it stands this far above the average correlation. */
 const MIN_PEAK_RATIO = 6;
-/** Two estimates in a row within this many samples agree. */
+/**
+ * Estimates in a row that must agree (within AGREE samples) before one is
+ * reported: moving the delay makes the filter start over, so a stray peak
+ * (a repetitive sound, a reflection) must not.
+ */
+const AGREEING = 3;
 const AGREE = 64;
 
 /**
@@ -26,7 +31,7 @@ export class DelayEstimator {
   private readonly correlation: Float64Array;
   private filled = 0;
   private sinceEstimate = 0;
-  private last: number | undefined;
+  private recent: number[] = [];
 
   constructor(
     private readonly maxDelay: number,
@@ -53,8 +58,9 @@ export class DelayEstimator {
     if (this.filled < WINDOW || this.sinceEstimate < HOP) return undefined;
     this.sinceEstimate = 0;
     const found = this.estimate();
-    const agreed = found !== undefined && this.last !== undefined && Math.abs(found - this.last) <= AGREE;
-    this.last = found;
+    if (found === undefined) return undefined;
+    this.recent = [...this.recent, found].slice(-AGREEING);
+    const agreed = this.recent.length === AGREEING && this.recent.every((d) => Math.abs(d - found) <= AGREE);
     return agreed ? found : undefined;
   }
 

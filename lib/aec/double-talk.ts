@@ -50,11 +50,19 @@ export class DoubleTalkDetector {
     this.noise = Math.min(this.err, this.noise * NOISE_RISE) || 1;
     const ratio = this.mic / Math.max(this.err, 1e-3);
     const audible = this.err > ABOVE_NOISE * this.noise;
-    if (farEnd && audible) this.erle += (ratio > this.erle ? ERLE_RISE : ERLE_SINK) * (ratio - this.erle);
+    // Learnt on echo alone: in double talk the ratio says nothing about the filter.
+    if (farEnd && audible && !this.nearEnd) this.erle += (ratio > this.erle ? ERLE_RISE : ERLE_SINK) * (ratio - this.erle);
     const louderThanEcho = !farEnd || (this.erle > LEARNT_ERLE && ratio * NEAR_END_MARGIN < this.erle && correlation < NEAR_END_CORRELATION);
     if (audible && louderThanEcho) this.hangover = HANGOVER;
     else if (this.hangover > 0) this.hangover--;
     this.nearEnd = this.hangover > 0;
+  }
+
+  /** Forgets what the filter achieved (it starts over). */
+  reset(): void {
+    this.erle = 1;
+    this.hangover = 0;
+    this.nearEnd = false;
   }
 
   /** What the filter achieves on echo alone (dB). */

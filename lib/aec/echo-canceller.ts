@@ -10,9 +10,6 @@ const BLOCK = 128;
 /** Mean square (int16 units) above which the reference counts as "the assistant is talking" (about -60 dBFS). */
 const FAR_END_LEVEL = 1000;
 
-/** Below this echo reduction the filter is not working, and a new delay estimate is worth a restart. */
-const WORKING_ERLE_DB = 6;
-
 export interface EchoCancellerOptions {
   /** Echo path length the filter models, after the bulk delay (ms). Default 128. */
   tailMs?: number;
@@ -20,6 +17,8 @@ export interface EchoCancellerOptions {
   maxDelayMs?: number;
   /** Step scale of the adaptive filter. Default 4 (tuned on the aec-room set). */
   stepScale?: number;
+  /** Silence what is left while only the far end talks (default true; false shows the filter and suppressor alone). */
+  cutEchoOnly?: boolean;
 }
 
 /** What the canceller knows after the last call. */
@@ -61,7 +60,10 @@ export class EchoCanceller {
   private farSum = 0;
   private pending: number[];
 
+  private readonly cutEchoOnly: boolean;
+
   constructor(options: EchoCancellerOptions = {}) {
+    this.cutEchoOnly = options.cutEchoOnly ?? true;
     const partitions = Math.ceil(((options.tailMs ?? 128) * AEC_RATE) / 1000 / BLOCK);
     this.filter = new EchoPathFilter({ block: BLOCK, partitions, mu: options.stepScale ?? 4 });
     const maxDelay = Math.round(((options.maxDelayMs ?? 500) * AEC_RATE) / 1000);
@@ -118,23 +120,23 @@ export class EchoCanceller {
     if (this.farSum === 0) {
       this.linearOut.set(this.micBlock);
       this.filter.idle();
-    } else this.filter.process(this.refBlock, this.micBlock, this.linearOut);
+    } else this.filter.process(this.refBlock, this.micBlock, this.linearOut, this.doubleTalk.nearEnd);
     this.doubleTalk.update(sumSquares(this.micBlock), sumSquares(this.linearOut), sumSquares(this.filter.echo), dot(this.micBlock, this.filter.echo), this.farEnd);
-    this.suppressor.process(this.linearOut, this.filter.echo, this.filter.leak, this.farEnd && !this.doubleTalk.nearEnd, this.cleanBlock);
+    this.suppressor.process(this.linearOut, this.filter.echo, this.filter.leak, this.cutEchoOnly && this.farEnd && !this.doubleTalk.nearEnd, this.cleanBlock);
     for (const v of this.cleanBlock) this.pending.push(v);
   }
 
   /** Moves the bulk delay when the echo has left the span the filter covers; the filter then relearns. */
   private followDelay(newestReference: Float64Array): void {
     const found = this.delays.push(this.micBlock, newestReference);
-    // A filter that cancels well is left alone, whatever one estimate says: a real move makes it fail first.
-    if (found === undefined || this.doubleTalk.erleDb > WORKING_ERLE_DB) return;
+    if (found === undefined) return;
     const span = this.filter.block * this.filter.partitionCount;
     // Keep the direct path a little after the start of the span and the reverberant tail inside it.
     const margin = 2 * BLOCK;
     if (found >= this.delay + margin / 2 && found <= this.delay + span / 2) return;
     this.delay = Math.max(0, found - margin);
     this.filter.reset();
+    this.doubleTalk.reset();
   }
 }
 

@@ -105,9 +105,10 @@ export class EchoPathFilter {
   /**
    * One block: `reference` (what the speaker played, aligned so that its echo
    * comes later in `mic`) and `mic`; writes mic minus the echo estimate into
-   * `out`. All three hold `block` samples.
+   * `out`. All three hold `block` samples. During `doubleTalk` the serving
+   * filter keeps its coefficients whatever the learning one does.
    */
-  process(reference: Float64Array, mic: Float64Array, out: Float64Array): void {
+  process(reference: Float64Array, mic: Float64Array, out: Float64Array, doubleTalk = false): void {
     const L = this.block;
     this.refWindow.copyWithin(0, L);
     this.refWindow.set(reference, L);
@@ -125,7 +126,7 @@ export class EchoPathFilter {
     this.learnedEcho.set(this.time.subarray(L));
     this.stepSizes(reference);
     this.adapt(this.learnedError);
-    this.arbitrate(out);
+    if (!doubleTalk) this.arbitrate(out);
   }
 
   /** Echo estimate of `filter` for the newest block into `this.time`; mic minus it into `error`. */

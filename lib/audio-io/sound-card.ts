@@ -71,6 +71,16 @@ export class SoundCard extends EventEmitter {
     };
   }
 
+  /** Starts capture for a listener that also wants what was played in each captured period (echo cancellation). */
+  addInputWithPlayback(listener: (samples: Int16Array, played: Int16Array) => void): () => void {
+    this.on('reference', listener);
+    const stop = this.addInput(() => undefined);
+    return () => {
+      this.off('reference', listener);
+      stop();
+    };
+  }
+
   addOutput(user: OutputUser): () => void {
     if (this.output) throw new DeviceError('OPEN_FAILED', 'this sound card already plays for another speaker-out node; give each speaker-out its own card');
     this.output = user;

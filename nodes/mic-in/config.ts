@@ -13,6 +13,8 @@ export interface MicInConfig extends NodeDef {
   /** Start listening on deploy (device) / play the file on deploy (wav). */
   autoStart: boolean;
   frameMs: number;
+  /** Remove what the same card's speaker plays from the capture (device source only). */
+  echoCancel: boolean;
 }
 
 export const DEFAULTS: Omit<MicInConfig, keyof NodeDef> = {
@@ -22,6 +24,7 @@ export const DEFAULTS: Omit<MicInConfig, keyof NodeDef> = {
   pace: 'realtime',
   autoStart: true,
   frameMs: 20,
+  echoCancel: true,
 };
 
 export const MIGRATIONS: Migration<MicInConfig>[] = [withDefaults<MicInConfig>(DEFAULTS)];

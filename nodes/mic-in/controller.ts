@@ -2,12 +2,17 @@ import { monoFormat, SPEECH_RATE } from '../../lib/audio/format';
 import { Framer } from '../../lib/audio/framer';
 import { dbfs, float32ToInt16, int16ToBuffer, int16ToFloat32 } from '../../lib/audio/pcm';
 import { Resampler } from '../../lib/audio/resample';
+import { EchoCanceller } from '../../lib/aec/echo-canceller';
 import { inputError } from '../../lib/coded-error';
 import { parseControl } from '../../lib/control/protocol';
 
-/** Where the samples come from: a sound card's capture, or a WAV file. */
+/**
+ * Where the samples come from: a sound card's capture, or a WAV file. A sound
+ * card that also plays passes what it played in the same period (`played`,
+ * same length and rate), which the echo canceller removes from the capture.
+ */
 export interface MicSource {
-  start(onSamples: (samples: Int16Array, sampleRate: number) => void, onEnd: () => void): void | Promise<void>;
+  start(onSamples: (samples: Int16Array, sampleRate: number, played?: Int16Array) => void, onEnd: () => void): void | Promise<void>;
   stop(): void;
 }
 
@@ -33,6 +38,8 @@ export class MicController {
   private muted = false;
   private current: MicSource | undefined;
   private resampler: Resampler | undefined;
+  private playedResampler: Resampler | undefined;
+  private canceller: EchoCanceller | undefined;
   private readonly framer: Framer;
   private peakDb = -Infinity;
   private lastLevelAt = 0;
@@ -41,6 +48,7 @@ export class MicController {
     private readonly source: () => MicSource,
     private readonly out: MicOutputs,
     frameMs: number,
+    private readonly echoCancel = false,
   ) {
     this.framer = Framer.forDuration(SPEECH_RATE, frameMs);
   }
@@ -82,11 +90,14 @@ export class MicController {
     if (this.running) return;
     this.running = true;
     this.resampler = undefined;
+    this.playedResampler = undefined;
+    // A new canceller per start: the room may have changed while stopped, and a stale filter is worse than none.
+    this.canceller = this.echoCancel ? new EchoCanceller() : undefined;
     this.current = this.source();
     this.showState();
     try {
       await this.current.start(
-        (samples, rate) => this.onSamples(samples, rate),
+        (samples, rate, played) => this.onSamples(samples, rate, played),
         () => void this.stop(),
       );
     } catch (err) {
@@ -105,12 +116,21 @@ export class MicController {
     this.showState();
   }
 
-  private onSamples(samples: Int16Array, rate: number): void {
+  private onSamples(samples: Int16Array, rate: number, played?: Int16Array): void {
     if (!this.running || this.muted) return;
     let speech = samples;
     if (rate !== SPEECH_RATE) {
       if (this.resampler?.inputRate !== rate) this.resampler = new Resampler(rate, SPEECH_RATE);
       speech = float32ToInt16(this.resampler.push(int16ToFloat32(samples)));
+    }
+    if (this.canceller && played) {
+      let reference = played;
+      if (rate !== SPEECH_RATE) {
+        // Same rates, same lengths in: the same number of samples out as the microphone's.
+        if (this.playedResampler?.inputRate !== rate) this.playedResampler = new Resampler(rate, SPEECH_RATE);
+        reference = float32ToInt16(this.playedResampler.push(int16ToFloat32(played)));
+      }
+      speech = this.canceller.process(speech, reference);
     }
     for (const frame of this.framer.push(speech)) {
       this.trackLevel(frame);

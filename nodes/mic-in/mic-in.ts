@@ -23,9 +23,10 @@ export = function register(RED: NodeAPI): void {
       }
       if (!card) throw new Error('no sound card: pick or add a sound-card config node');
       let release: (() => void) | undefined;
+      const rate = card.settings.sampleRate;
       return {
         start: (onSamples) => {
-          release = card.addInput((samples) => onSamples(samples, card.settings.sampleRate));
+          release = config.echoCancel ? card.addInputWithPlayback((samples, played) => onSamples(samples, rate, played)) : card.addInput((samples) => onSamples(samples, rate));
         },
         stop: () => release?.(),
       };
@@ -37,6 +38,7 @@ export = function register(RED: NodeAPI): void {
         status: (kind, text) => node.status(Status[kind](text)),
       },
       config.frameMs,
+      config.source === 'device' && config.echoCancel,
     );
     if (card) unfollow = followCard(node, card, () => node.status(Status.busy(controller.state.muted ? 'muted' : 'listening')));
 
