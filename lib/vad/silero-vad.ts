@@ -8,7 +8,8 @@
  *     if (e.type === 'speech-start') barge(e.start, e.at); // onset, and the sample at which the VAD was sure
  *     else recognise(e.samples);                        // the speech, e.start to e.end; e.at = when it ended
  *   }
- *   vad.flush();                                        // end of stream: an utterance in progress ends now
+ *   vad.flush();                                        // end of a recording: an utterance in progress ends now
+ *                                                       // (audio fed after it starts afresh, on the same clock)
  *
  * Native calls block: use it inside an EngineHost worker, never on Node-RED's thread.
  */
@@ -86,6 +87,8 @@ export class SileroVad {
   private filled = 0;
   /** Samples given to sherpa-onnx so far: the stream clock. */
   private consumed = 0;
+  /** Where sherpa-onnx's own clock (segment starts) began on ours: it restarts at 0 on each flush. */
+  private base = 0;
   /** The open utterance's start, or -1. */
   private open = -1;
   /** Where the last segment ended as sherpa-onnx cut it: no new speech starts before. */
@@ -139,11 +142,19 @@ export class SileroVad {
     return events;
   }
 
-  /** Ends the stream: an utterance in progress ends now. */
+  /** Ends the recording: an utterance in progress ends now; audio fed next starts afresh (positions go on). */
   flush(): VadEvent[] {
     const events: VadEvent[] = [];
     this.vad.flush();
     this.collect(events, 'flush');
+    // sherpa-onnx's flush() ends the segment but leaves Silero's own state in
+    // speech (or counting the end-of-speech silence): the next window, even
+    // silence, would open a phantom utterance (a false barge-in after mute or
+    // a mic restart) or an empty one ("circular-buffer.cc Invalid n"). Reset
+    // it. That also restarts sherpa-onnx's positions at 0, so keep our clock:
+    // its sample 0 is now our `consumed` (the partial window still to feed).
+    this.vad.reset();
+    this.base = this.floor = this.consumed;
     return events;
   }
 
@@ -152,6 +163,7 @@ export class SileroVad {
     this.vad.reset();
     this.filled = 0;
     this.consumed = 0;
+    this.base = 0;
     this.open = -1;
     this.floor = 0;
   }
@@ -160,9 +172,10 @@ export class SileroVad {
     while (!this.vad.isEmpty()) {
       const seg = this.vad.front(false);
       this.vad.pop();
-      const end = seg.start + seg.samples.length;
+      const start = this.base + seg.start;
+      const end = start + seg.samples.length;
       const samples = reason === 'max-length' ? Float32Array.from(seg.samples) : Float32Array.from(trimTrailingSilence(seg.samples, VAD_SAMPLE_RATE));
-      events.push({ type: 'speech-end', start: seg.start, end: seg.start + samples.length, at: this.consumed, samples, reason });
+      events.push({ type: 'speech-end', start, end: start + samples.length, at: this.consumed, samples, reason });
       this.open = -1;
       this.floor = end;
     }

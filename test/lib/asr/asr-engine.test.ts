@@ -123,6 +123,29 @@ describe('asr engine in a worker (real Silero VAD, tiny sherpa-onnx recognisers)
     });
   }
 
+  it('a recording flushed mid-speech: its utterance ends, the silence after stays silent, the next one is heard on the same clock', async () => {
+    await start({ modelDir: streaming });
+    const cut = 2 * RATE; // 1 s into the sentence: mic-in stopped or muted
+    const first = await feed(host, (await clip('arctic_aew_a0001')).subarray(0, cut));
+    assert.deepEqual(first.map((e) => e.type).filter((t) => t !== 'partial'), ['speech-start', 'speech-end', 'final']);
+    const flushed = of(first, 'speech-end')[0];
+    assert.equal(flushed.reason, 'flush');
+
+    assert.deepEqual(await feed(host, new Float32Array(2 * RATE), false), [], 'no false barge-in in the silence after the flush');
+
+    const offset = cut + 2 * RATE;
+    const audio = await clip('arctic_aew_a0002');
+    const next = await feed(host, audio);
+    const types = next.map((e) => `${e.type}:${e.utterance}`);
+    assert.equal(types[0], 'speech-start:2');
+    assert.deepEqual(types.slice(-2), ['speech-end:2', 'final:2']);
+    assert.ok(of(next, 'partial').length >= 1);
+    const [begin, end, final] = [of(next, 'speech-start')[0], of(next, 'speech-end')[0], of(next, 'final')[0]];
+    assert.equal(begin.start, end.start);
+    assert.ok(end.start >= offset + RATE - 0.2 * RATE && end.end <= offset + audio.length, `speech at ${end.start}..${end.end}, the clip at ${offset + RATE}..`);
+    assert.match(final.text, /^s+$/);
+  });
+
   it('hears nothing in noise', async () => {
     await start({ modelDir: streaming });
     assert.deepEqual(await feed(host, await clip('noise_dishes_6s')), []);

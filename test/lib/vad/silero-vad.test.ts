@@ -113,6 +113,54 @@ describe('SileroVad (lib/vad, real Silero v6.2 on the shared clips)', () => {
     assert.equal(vad.position, 2 * RATE);
   });
 
+  // A recording stopped (mic-in stop, mute) and started again. Silero itself
+  // was left "in speech" by the flush: the silence after it got a speech-start
+  // in its first window (a false barge-in), and a flush in the end-of-speech
+  // silence gave an empty utterance (sherpa-onnx: circular-buffer Invalid n).
+  for (const [when, cutMs] of [
+    ['mid-speech', 2000],
+    ['in the silence before speech-end', 4990], // the speech ends at 4.69 s
+  ] as const) {
+    it(`is out of speech after a flush ${when}: silence stays silent, later speech keeps stream positions`, async () => {
+      const vad = new SileroVad({ model });
+      const cut = (cutMs / 1000) * RATE;
+      const before = chunks((await clip('arctic_aew_a0001')).subarray(0, cut), 320, (c) => vad.push(c));
+      const [flushed] = vad.flush() as SpeechEnd[];
+      assert.deepEqual(
+        [...before.map((e) => e.type), flushed.reason],
+        ['speech-start', 'flush'],
+      );
+
+      const silence = new Float32Array(2 * RATE);
+      assert.deepEqual(
+        chunks(silence, 320, (c) => vad.push(c)),
+        [],
+        'no speech in the silence after the flush',
+      );
+      assert.equal(vad.speaking, false);
+      assert.equal(vad.position, cut + silence.length);
+
+      // Speech after the flush: found where it is, on the stream's clock (no restart at 0).
+      // (aew_a0002: its boundaries hold whatever the 512-sample window alignment, which the cut shifts.)
+      const offset = vad.position;
+      const audio = await clip('arctic_aew_a0002');
+      const truth = energyBoundaries(audio.subarray(LEAD));
+      const events = [...chunks(audio, 320, (c) => vad.push(c)), ...vad.flush()];
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['speech-start', 'speech-end'],
+      );
+      const [start, end] = events as [SpeechStart, SpeechEnd];
+      assert.equal(start.start, end.start);
+      assert.ok(start.start >= flushed.end, 'positions only go forward');
+      assert.ok(Math.abs(ms(end.start - offset - LEAD - truth.start)) <= 100, `start ${ms(end.start - offset - LEAD)} vs ${ms(truth.start)} ms`);
+      assert.ok(Math.abs(ms(end.end - offset - LEAD - truth.end)) <= 100, `end ${ms(end.end - offset - LEAD)} vs ${ms(truth.end)} ms`);
+      assert.ok(ms(start.at - start.start) >= 250 && ms(start.at - start.start) <= 400, `detected after ${ms(start.at - start.start)} ms`);
+      assert.equal(end.reason, 'silence');
+      assert.deepEqual(end.samples, audio.subarray(end.start - offset, end.end - offset));
+    });
+  }
+
   it('starts its clock again on reset', async () => {
     const audio = await clip('arctic_axb_a0005');
     const vad = new SileroVad({ model });
