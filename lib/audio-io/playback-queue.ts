@@ -77,6 +77,9 @@ interface Buffer {
  * takes is counted against its turn: that is how tts-start, tts-end and the
  * spoken part of a cut reply are known.
  */
+/** How long a reply from piper-tts may pause (waiting for its LLM) before it counts as over without its end mark. */
+const SPOKEN_REPLY_IDLE_MS = 30_000;
+
 export class PlaybackQueue {
   private readonly turns = new Map<string, Turn>();
   private pending: Buffer[] = [];
@@ -163,11 +166,15 @@ export class PlaybackQueue {
       turn.timer = setTimeout(() => this.finish(turn, false), this.bufferMs());
     } else if (!this.holds(turn)) {
       turn.dry = true;
-      // No end marker (audio not from piper-tts): the turn ends when it stays quiet.
-      turn.timer = setTimeout(() => {
-        this.closeTurn(turn);
-        this.refill();
-      }, this.options.idleEndMs);
+      // Audio with sentence texts comes from piper-tts, which marks the end: a pause is a slow LLM
+      // (the next sentence is coming), so wait long. Other audio may never be marked: it ends when quiet.
+      turn.timer = setTimeout(
+        () => {
+          this.closeTurn(turn);
+          this.refill();
+        },
+        turn.sentences.length ? SPOKEN_REPLY_IDLE_MS : this.options.idleEndMs,
+      );
     }
   }
 

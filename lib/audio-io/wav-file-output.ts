@@ -49,9 +49,10 @@ export class WavFileOutput implements PlaybackSink {
       return;
     }
     this.writer.append(samples);
-    this.onPlayed();
-    // Scheduled against the ideal clock, not the last tick, so timer lateness does not add up.
+    // Scheduled against the ideal clock, not the last tick, so timer lateness does not add up;
+    // and before onPlayed, whose refill writes the next buffer: it must wait for this tick, not play at once.
     this.nextTick += this.bufferMs;
     this.timer = setTimeout(() => this.tick(), Math.max(0, this.nextTick - performance.now()));
+    this.onPlayed();
   }
 }
