@@ -1,23 +1,55 @@
 /**
  * The whole voice loop through the shipped voice-assistant flow in a real
  * Node-RED runtime (tiny models the tests generate, a WAV file as microphone
- * at real-time pace, a WAV file as speaker): per turn, end of speech → final
- * transcript → first LLM chunk → first audio frame → first sample played, as
- * medians over 10 turns. No bare-engine baseline in this table yet: the
- * per-engine benches (asr, llm, tts) hold those ratios. With the WAV speaker
- * the last stage is ~0 ms; on a sound card it adds one to two buffers.
+ * at real-time pace, a WAV file as speaker), each step against the bare engine
+ * doing the same step on the same input (bench/voice-loop-baselines.ts: the
+ * engine modules called on this thread, no worker, controller or Node-RED;
+ * same models and settings). The ratio is what our plumbing adds. The bare
+ * turn runs right after each flow turn, so both meet the same load of a
+ * shared machine.
+ *
+ * Per turn, median of 10; marks taken with performance.now() as a node sends
+ * a message, or receives one (before it handles it):
+ * - end of speech (asr sends speech-end) → final transcript (llama-llm
+ *   receives it). Bare: the asr engine's speech-end → final, same audio;
+ * - → first LLM chunk (piper-tts receives it). Bare: the llama engine, same
+ *   prompt, until the node's sentence chunker has its first chunk;
+ * - → first audio frame (speaker-out receives it). Bare: the Piper engine's
+ *   first audio for that chunk, run alone (in the flow the LLM is still
+ *   decoding the rest of the reply meanwhile);
+ * - → first sample played (speaker-out sends tts-start). Bare: the WAV sink
+ *   playing one buffer. Well under 1 ms either way; a sound card adds one or
+ *   two buffers that no plumbing can save;
+ * - end of speech → first sample played. Baseline: the sum of the bare steps.
+ * Barge-in, median of 10: the user speaks while a long reply plays; from the
+ * mic frame holding the speech onset to speaker-out's tts-end (cut). Bare: the
+ * VAD's onset → speech-start on that audio at real-time pace, plus the
+ * playback queue's cancel → turn ended.
+ *
+ * The mic clip is a spoken sentence and 1 s of silence, so the VAD ends each
+ * utterance on silence, as with a live speaker. (A recording that stops in
+ * mid-speech leaves the VAD sure of speech: the next one starts with a
+ * speech-start at its first frame, even in silence.) Each turn starts a fresh
+ * conversation, so its prompt is the bare engine's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventEmitter } from 'node:events';
 import helper from 'node-red-node-test-helper';
-import type { ControlPayload } from '../lib/control/protocol';
+import { SPEECH_RATE } from '../lib/audio/format';
+import { encodeWav, readWavMono } from '../lib/audio/wav';
+import { makeControl, type ControlPayload } from '../lib/control/protocol';
+import { migrate, type Migration } from '../lib/nodered/migrate';
 import asr from '../nodes/asr/asr';
+import { MIGRATIONS as ASR_MIGRATIONS, type AsrConfig } from '../nodes/asr/config';
+import { controllerSettings, MIGRATIONS as LLM_MIGRATIONS, type LlamaLlmConfig } from '../nodes/llama-llm/config';
 import llamaLlm from '../nodes/llama-llm/llama-llm';
+import { MIGRATIONS as MIC_MIGRATIONS, type MicInConfig } from '../nodes/mic-in/config';
 import micIn from '../nodes/mic-in/mic-in';
+import { MIGRATIONS as TTS_MIGRATIONS, type PiperTtsConfig } from '../nodes/piper-tts/config';
 import piperTts from '../nodes/piper-tts/piper-tts';
 import soundCard from '../nodes/sound-card/sound-card';
+import { MIGRATIONS as SPEAKER_MIGRATIONS, type SpeakerOutConfig } from '../nodes/speaker-out/config';
 import speakerOut from '../nodes/speaker-out/speaker-out';
 import voiceprint from '../nodes/voiceprint/voiceprint';
 import { TESTDATA } from '../test/support/paths';
@@ -25,61 +57,222 @@ import { shippedFlow } from '../test/support/shipped-flow';
 import { writeTinyAsrModel } from '../test/support/tiny-asr-model';
 import { writeTinyPiperVoice } from '../test/support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../test/support/tiny-speaker-model';
+import { sleep, until } from '../test/support/wait';
 import type { BenchRow } from './table';
+import { BareVoiceLoop, queueCancel, vadOnset } from './voice-loop-baselines';
 
 const TURNS = 10;
+const NODES = [micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard];
+/** speaker-out's WAV sink plays 20 ms buffers. */
+const SINK_BUFFER_MS = 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-/** Calls back with the arrival time of every message a node receives. */
-function tap(id: string, on: (msg: Record<string, unknown>, at: number) => void): void {
-  (helper.getNode(id) as unknown as EventEmitter).on('input', (msg: Record<string, unknown>) => on(msg, Date.now()));
+type Msg = Record<string, unknown>;
+type Watch = (msg: Msg, at: number) => void;
+type Models = Parameters<typeof shippedFlow>[0];
+
+/** Calls `watch` for every message the node receives, before the node sees it. */
+function onReceive(id: string, watch: Watch): void {
+  const node = helper.getNode(id) as unknown as { receive(msg: Msg): void };
+  const receive = node.receive.bind(node);
+  node.receive = (msg) => {
+    watch(msg, performance.now());
+    receive(msg);
+  };
+}
+
+/** Calls `watch` for every message the node sends, as it sends it. */
+function onSend(id: string, watch: Watch): void {
+  const node = helper.getNode(id) as unknown as { send(out: unknown): void };
+  const send = node.send.bind(node);
+  node.send = (out) => {
+    const at = performance.now();
+    for (const msg of [out].flat(2)) if (msg) watch(msg as Msg, at);
+    send(out);
+  };
+}
+
+const controlOf = (msg: Msg) => msg.control as ControlPayload | undefined;
+const inject = (id: string, msg: Msg) => helper.getNode(id).receive(msg as never);
+
+/** Writes the mic clip: a spoken sentence, then 1 s of silence. Returns its path and samples as the flow will hear them. */
+async function micClip(dir: string): Promise<{ path: string; samples: Float32Array }> {
+  const speech = (await readWavMono(join(TESTDATA, 'arctic_aew_a0001.wav'))).samples;
+  const padded = new Float32Array(speech.length + SPEECH_RATE);
+  padded.set(speech);
+  const path = join(dir, 'mic.wav');
+  writeFileSync(path, encodeWav(padded, SPEECH_RATE));
+  return { path, samples: (await readWavMono(path)).samples };
+}
+
+type Ids = Record<'mic' | 'asr' | 'llm' | 'tts' | 'speaker', string>;
+
+/** Loads the shipped flow, its mic waiting for "start", with `changes` to its nodes' settings; returns their ids. */
+async function loadFlow(models: Models, mic: string, speakerWav: string, changes: Record<string, Msg> = {}): Promise<Ids> {
+  const { flow, byType } = shippedFlow(models, mic, speakerWav);
+  Object.assign(byType('mic-in'), { autoStart: false });
+  for (const [type, settings] of Object.entries(changes)) Object.assign(byType(type), settings);
+  await helper.load(NODES, flow as never);
+  const id = (type: string) => byType(type).id;
+  return { mic: id('mic-in'), asr: id('asr'), llm: id('llama-llm'), tts: id('piper-tts'), speaker: id('speaker-out') };
+}
+
+const STAGES = ['end of speech → final transcript', 'transcript → first LLM chunk', 'first chunk → first audio frame', 'first frame → first sample played'] as const;
+
+/**
+ * TURNS spoken turns through the shipped flow, each followed by the same turn
+ * on the bare engines: per stage, its duration in each turn, flow and bare.
+ */
+async function turns(models: Models, mic: string, speakerWav: string, bare: BareVoiceLoop): Promise<{ flow: number[][]; bare: number[][] }> {
+  const ids = await loadFlow(models, mic, speakerWav);
+  let turn: string | undefined;
+  let t: Partial<Record<'speechEnd' | 'transcript' | 'chunk' | 'frame' | 'played' | 'ended' | 'micDone', number>> = {};
+  onSend(ids.asr, (m, at) => {
+    if (controlOf(m)?.type !== 'speech-end') return;
+    turn = controlOf(m)!.turnId;
+    t.speechEnd = at;
+  });
+  let heard = '';
+  onReceive(ids.llm, (m, at) => {
+    if (m.topic !== 'transcript' || m.partial !== false || m.turnId !== turn || t.transcript !== undefined) return;
+    t.transcript = at;
+    heard = m.payload as string;
+  });
+  onReceive(ids.tts, (m, at) => {
+    if (m.topic === 'llm-chunk' && m.turnId === turn) t.chunk ??= at;
+  });
+  onReceive(ids.speaker, (m, at) => {
+    if (m.topic === 'audio' && m.turnId === turn) t.frame ??= at;
+  });
+  onSend(ids.speaker, (m, at) => {
+    const c = controlOf(m);
+    if (!c || c.turnId !== turn) return;
+    if (c.type === 'tts-start') t.played = at;
+    if (c.type === 'tts-end') t.ended = at;
+  });
+  onSend(ids.mic, (m, at) => {
+    if (m.flush === true) t.micDone = at;
+  });
+  const stages: number[][] = STAGES.map(() => []);
+  const bareStages: number[][] = STAGES.map(() => []);
+  try {
+    for (let i = 0; i < TURNS; i++) {
+      t = {};
+      turn = undefined;
+      inject(ids.llm, { topic: 'reset' });
+      inject(ids.mic, { payload: 'start' });
+      await until(() => t.ended !== undefined && t.micDone !== undefined, 60_000, `turn ${i + 1} to be answered`);
+      const { speechEnd, transcript, chunk, frame, played } = t as Required<typeof t>;
+      [transcript - speechEnd, chunk - transcript, frame - chunk, played - frame].forEach((ms, s) => stages[s].push(ms));
+      const same = await bare.turn();
+      // The LLM and TTS steps compare only if both answered the same words.
+      if (same.transcript !== heard) throw new Error(`turn ${i + 1}: the flow heard "${heard}", the bare asr engine "${same.transcript}"`);
+      same.ms.forEach((ms, s) => bareStages[s].push(ms));
+      await sleep(300);
+    }
+  } finally {
+    await helper.unload();
+  }
+  return { flow: stages, bare: bareStages };
+}
+
+/**
+ * TURNS barge-ins: a typed question gets a long reply; while it plays, the
+ * mic plays the clip. From the mic frame holding the onset (`onsetFrame`, as
+ * the bare VAD placed it) to speaker-out's tts-end (cut) of the reply.
+ */
+async function bargeIns(models: Models, mic: string, speakerWav: string, onsetFrame: number[], vadStartMs: number[]): Promise<number[]> {
+  // A reply long enough to talk over.
+  const ids = await loadFlow(models, mic, speakerWav, { 'llama-llm': { maxTokens: 200 } });
+  let frames: number[] = [];
+  let micDone = false;
+  let user: string | undefined;
+  let vadStartMsHere: number | undefined;
+  const started = new Set<string>();
+  const ended = new Map<string, { at: number; cut: boolean }>();
+  onSend(ids.mic, (m, at) => {
+    if (m.flush === true) micDone = true;
+    else frames.push(at);
+  });
+  onSend(ids.asr, (m) => {
+    if (controlOf(m)?.type === 'speech-start') user ??= controlOf(m)!.turnId;
+    if (m.topic === 'metrics' && m.turnId === user) vadStartMsHere = (m.payload as { vad_start_ms: number }).vad_start_ms;
+  });
+  onSend(ids.speaker, (m, at) => {
+    const c = controlOf(m);
+    if (c?.type === 'tts-start') started.add(c.turnId);
+    if (c?.type === 'tts-end') ended.set(c.turnId, { at, cut: c.cut === true });
+  });
+  const silenced: number[] = [];
+  try {
+    for (let i = 0; i < TURNS; i++) {
+      frames = [];
+      micDone = false;
+      user = vadStartMsHere = undefined;
+      const reply = `reply-${i}`;
+      inject(ids.llm, { payload: 'Once upon a time', turnId: reply });
+      await until(() => started.has(reply), 60_000, 'the reply to play');
+      inject(ids.mic, { payload: 'start' });
+      await until(() => ended.has(reply), 30_000, 'the barge-in to silence the speaker');
+      const end = ended.get(reply)!;
+      if (!end.cut) throw new Error(`barge-in ${i + 1}: the reply ended before the user spoke`);
+      // The user's own question is answered: stop that too, so the next barge-in starts from quiet.
+      await until(() => user !== undefined && started.has(user) && vadStartMsHere !== undefined, 60_000, "the answer to the user's question");
+      // The onset frame comes from the bare VAD: right only if the flow's VAD decided alike.
+      if (vadStartMsHere !== vadStartMs[i]) throw new Error(`barge-in ${i + 1}: the flow's VAD was sure after ${vadStartMsHere} ms of speech, the bare one after ${vadStartMs[i]} ms`);
+      silenced.push(end.at - frames[onsetFrame[i]]);
+      const stop = makeControl('interrupt', '*', { reason: 'user' });
+      for (const id of [ids.llm, ids.tts, ids.speaker]) inject(id, { ...stop });
+      await until(() => ended.has(user!) && micDone, 30_000, 'the answer to stop and the clip to end');
+      await sleep(300);
+    }
+  } finally {
+    await helper.unload();
+  }
+  return silenced;
 }
 
 export async function run(): Promise<BenchRow[]> {
   helper.init(require.resolve('node-red'));
   const dir = mkdtempSync(join(tmpdir(), 'bench-loop-'));
-  const models = { asrDir: writeTinyAsrModel(dir), voice: writeTinyPiperVoice(dir), speakerModel: writeTinySpeakerModel(dir) };
-  const { flow, byType } = shippedFlow(models, join(TESTDATA, 'arctic_aew_a0001.wav'), join(dir, 'spoken.wav'));
-  Object.assign(byType('mic-in'), { autoStart: false });
-  await helper.load([micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard], flow as never);
   try {
-    const turn: Record<string, number> = {};
-    tap('tap-asr-control', (m) => {
-      const c = m.control as ControlPayload;
-      if (c.type === 'speech-end') turn.speechEnd = c.ts;
+    const models = { asrDir: writeTinyAsrModel(dir), voice: writeTinyPiperVoice(dir), speakerModel: writeTinySpeakerModel(dir) };
+    const mic = await micClip(dir);
+    // The flow's own settings, read as the nodes read them, for the bare engines.
+    const { byType } = shippedFlow(models, mic.path, '');
+    const config = <C extends { version?: number }>(type: string, migrations: Migration<C>[]) => migrate(byType(type) as unknown as C, migrations);
+    const frame = (SPEECH_RATE * config<MicInConfig>('mic-in', MIC_MIGRATIONS).frameMs) / 1000;
+    const a = config<AsrConfig>('asr', ASR_MIGRATIONS);
+    const vad = { model: a.vadModel, threshold: a.vadThreshold, minSpeech: a.minSpeech, minSilence: a.minSilence, maxSpeech: a.maxSpeech };
+    const llm = config<LlamaLlmConfig>('llama-llm', LLM_MIGRATIONS);
+    const p = config<PiperTtsConfig>('piper-tts', TTS_MIGRATIONS);
+    const rate = config<SpeakerOutConfig>('speaker-out', SPEAKER_MIGRATIONS).wavRate;
+    const sinkBuffer = (rate * SINK_BUFFER_MS) / 1000;
+
+    const bare = await BareVoiceLoop.start({
+      asr: { vad, modelDir: a.modelDir, language: a.language },
+      llm: { engine: { modelPath: llm.modelPath, threads: llm.threads, contextSize: llm.contextSize }, settings: controllerSettings(llm) },
+      tts: { modelPath: p.voicePath, threads: p.threads, synth: { lengthScale: p.lengthScale, noiseScale: p.noiseScale, noiseW: p.noiseW, speakerId: p.speakerId, sentenceSilence: p.sentenceSilence } },
+      sink: { path: join(dir, 'bare-sink.wav'), sampleRate: rate, framesPerBuffer: sinkBuffer },
+      clip: mic.samples,
+      frame,
     });
-    tap(byType('llama-llm').id, (m, at) => {
-      if (m.topic === 'transcript' && m.partial !== true) turn.transcript ??= at;
-    });
-    tap(byType('piper-tts').id, (m, at) => {
-      if (m.topic === 'llm-chunk') turn.firstChunk ??= at;
-    });
-    tap(byType('speaker-out').id, (m, at) => {
-      if (m.topic === 'audio') turn.firstFrame ??= at;
-    });
-    tap('tap-speaker-control', (m) => {
-      const c = m.control as ControlPayload;
-      if (c.type === 'tts-start') turn.played ??= c.ts;
-      if (c.type === 'tts-end') turn.ended = c.ts;
-    });
-    const stages: Record<string, number[]> = { 'end of speech → transcript': [], 'transcript → first LLM chunk': [], 'first chunk → first audio frame': [], 'first frame → first sample played': [], 'end of speech → first sample played': [] };
-    for (let i = 0; i < TURNS; i++) {
-      for (const k of Object.keys(turn)) delete turn[k];
-      helper.getNode(byType('mic-in').id).receive({ payload: 'start' } as never);
-      const deadline = Date.now() + 60_000;
-      while (!turn.ended && Date.now() < deadline) await sleep(20);
-      if (!turn.ended) throw new Error(`turn ${i + 1} did not finish: ${JSON.stringify(turn)}`);
-      stages['end of speech → transcript'].push(turn.transcript - turn.speechEnd);
-      stages['transcript → first LLM chunk'].push(turn.firstChunk - turn.transcript);
-      stages['first chunk → first audio frame'].push(turn.firstFrame - turn.firstChunk);
-      stages['first frame → first sample played'].push(turn.played - turn.firstFrame);
-      stages['end of speech → first sample played'].push(turn.played - turn.speechEnd);
-      await sleep(300);
-    }
-    return Object.entries(stages).map(([metric, xs]) => ({ bench: 'voice loop (tiny models)', metric: `${metric} (median of ${TURNS})`, value: median(xs), unit: 'ms' }));
+    const stages = await turns(models, mic.path, join(dir, 'spoken.wav'), bare).finally(() => bare.close());
+    const bareVad = vadOnset(vad, mic.samples, frame, TURNS);
+    const bareCancel = await queueCancel(dir, rate, sinkBuffer, TURNS);
+    const silenced = await bargeIns(models, mic.path, join(dir, 'barge-in.wav'), bareVad.onsetFrame, bareVad.vadStartMs);
+
+    const bench = 'voice loop (tiny models)';
+    const goal = 'ratio <= 1.15';
+    const baselines = stages.bare.map(median);
+    const endToEnd = stages.flow[0].map((_, i) => sum(stages.flow.map((s) => s[i])));
+    return [
+      ...STAGES.map((metric, s) => ({ bench, metric: `${metric} (median of ${TURNS})`, value: median(stages.flow[s]), unit: 'ms', baseline: baselines[s], goal })),
+      { bench, metric: `end of speech → first sample played (median of ${TURNS})`, value: median(endToEnd), unit: 'ms', baseline: sum(baselines), goal },
+      { bench, metric: `barge-in: speech onset → speaker silent (median of ${TURNS})`, value: median(silenced), unit: 'ms', baseline: median(bareVad.ms) + median(bareCancel), goal },
+    ];
   } finally {
-    await helper.unload();
     rmSync(dir, { recursive: true, force: true });
   }
 }
