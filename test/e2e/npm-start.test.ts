@@ -178,6 +178,90 @@ describe('npm start', function () {
         await page.waitForFunction((w) => document.body.innerText.includes(w), words, { timeout: 5000 });
       }
     });
+
+    it('imports the voice-assistant example from the menu into a new flow, as a copy, and deploys it with no errors', async () => {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+      const example = JSON.parse(readFileSync(join(ROOT, 'examples', 'voice-assistant.json'), 'utf8')) as Array<{ type: string; z?: string }>;
+      const before = (await (await fetch(`${base}/flows`)).json()) as Array<{ id: string; type: string }>;
+      const logFrom = log.length;
+      // A second browser tab: the editor as a user opens it, next to the flow already deployed.
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const tabErrors: string[] = [];
+      tab.on('pageerror', (err) => tabErrors.push(err.message));
+      try {
+        await tab.goto(base);
+        await tab.waitForSelector('.red-ui-palette-node[data-palette-type="mic-in"]', { timeout: 60_000 });
+        // Every notification the editor shows, with its type (they fade away by themselves).
+        await tab.evaluate(() => {
+          const red = (window as unknown as { RED: { notify: (...args: unknown[]) => unknown } }).RED;
+          const seen: Array<{ type: string; text: string }> = [];
+          (window as unknown as { notes: typeof seen }).notes = seen;
+          const notify = red.notify;
+          red.notify = function (msg: unknown, type: unknown, ...rest: unknown[]) {
+            const t = type !== null && typeof type === 'object' ? (type as { type?: string }).type : type;
+            seen.push({ type: String(t ?? ''), text: String(msg).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() });
+            return notify.call(this, msg, type, ...rest);
+          };
+        });
+        const notes = () => tab.evaluate(() => (window as unknown as { notes: Array<{ type: string; text: string }> }).notes);
+
+        // Menu ▸ Import ▸ Examples ▸ <package> ▸ voice-assistant, into a new flow.
+        await tab.click('#red-ui-header-button-sidemenu');
+        await tab.click('#menu-item-import');
+        await tab.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples');
+        const examples = tab.locator('#red-ui-clipboard-dialog-import-tab-examples');
+        await examples.locator('.red-ui-treeList-label-text', { hasText: pkg.name }).click();
+        await examples.locator('.red-ui-treeList-label-text', { hasText: /^voice-assistant$/ }).click();
+        await tab.click('#red-ui-clipboard-dialog-import-opt-new');
+        await tab.click('#red-ui-clipboard-dialog-ok');
+        // Its nodes are already in the workspace (npm start deployed the same flow): import a copy.
+        const conflict = tab.locator('.red-ui-notification button', { hasText: 'Import copy' });
+        await conflict.click({ timeout: 10_000 });
+        await tab.waitForFunction(
+          (n) => (window as unknown as { RED: { nodes: { filterNodes(f: { type: string }): unknown[] } } }).RED.nodes.filterNodes({ type: 'llama-llm' }).length === n,
+          2,
+          { timeout: 10_000 },
+        );
+
+        await tab.click('#red-ui-header-button-deploy');
+        await tab.waitForFunction(() => (window as unknown as { notes: Array<{ text: string }> }).notes.some((n) => /deploy/i.test(n.text)), undefined, { timeout: 30_000 });
+        // The screenshot shows the imported flow, with the statuses its nodes have once deployed.
+        await tab.evaluate((known) => {
+          const red = (window as unknown as { RED: { nodes: { eachWorkspace(f: (ws: { id: string }) => void): void }; workspaces: { show(id: string): void } } }).RED;
+          let added = '';
+          red.nodes.eachWorkspace((ws) => {
+            if (!known.includes(ws.id)) added = ws.id;
+          });
+          if (added) red.workspaces.show(added);
+        }, before.filter((n) => n.type === 'tab').map((n) => n.id));
+        await tab.waitForTimeout(1500);
+        mkdirSync(join(ROOT, '.test-output'), { recursive: true });
+        const shot = join(ROOT, '.test-output', 'editor-import-example.png');
+        await tab.screenshot({ path: shot });
+        console.log(`      screenshot: ${shot}`);
+
+        const shown = await notes();
+        // Only the import's own news (the conflict, then what was imported) and the deploy's success: no warning about the flow, no error.
+        assert.ok(/already exist/.test(shown[0]?.text ?? ''), JSON.stringify(shown));
+        assert.deepEqual(shown.filter((n) => n.type !== 'success' && !/already exist|^Imported: 1 flow \d+ nodes$/.test(n.text)), [], 'no warning or error in the editor');
+        assert.ok(shown.some((n) => n.type === 'success' && /Successfully deployed/.test(n.text)), JSON.stringify(shown));
+        assert.deepEqual(tabErrors, []);
+        // The runtime has both flows now: the one npm start deployed and the imported copy, with new ids.
+        const after = (await (await fetch(`${base}/flows`)).json()) as Array<{ id: string; type: string; z?: string }>;
+        const tabs = after.filter((n) => n.type === 'tab');
+        assert.equal(tabs.length, before.filter((n) => n.type === 'tab').length + 1);
+        // Every node of the example, as a copy with an id of its own; an identical sound-card config node is shared, as Node-RED does with config nodes.
+        const oldIds = new Set(before.map((n) => n.id));
+        const added = after.filter((n) => !oldIds.has(n.id));
+        const flowNodes = (nodes: Array<{ type: string; z?: string }>) => nodes.filter((n) => n.z).map((n) => n.type).sort();
+        assert.deepEqual(flowNodes(added), flowNodes(example), 'every node of the example was deployed');
+        const cards = new Set(after.filter((n) => n.type === 'sound-card').map((n) => n.id));
+        for (const n of added.filter((x) => x.type === 'mic-in' || x.type === 'speaker-out')) assert.ok(cards.has((n as { card?: string }).card ?? ''), `${n.type} has its sound card`);
+        assert.doesNotMatch(log.slice(logFrom), /missing node types|Error (starting|stopping|adding)|Flows stopped/i);
+      } finally {
+        await tab.close();
+      }
+    });
   });
 });
 

@@ -49,3 +49,47 @@ export function tone(sampleRate: number, seconds: number, hz = 440, amplitude = 
   for (let i = 0; i < out.length; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / sampleRate));
   return out;
 }
+
+/**
+ * How much of `reference` the recording holds intact, when a starved machine
+ * may have dropped or inserted a few milliseconds here and there: the share of
+ * its loud `segment`-sample pieces found, each near where the one before it
+ * was (within ±`drift` samples), with a correlation above `min`.
+ */
+export function intactShare(recording: Int16Array, reference: Int16Array, segment: number, drift = 1600, min = 0.99): number {
+  let lag = findInRecording(recording, reference).lag;
+  let loud = 0;
+  let intact = 0;
+  for (let at = 0; at + segment <= reference.length; at += segment) {
+    const piece = reference.subarray(at, at + segment);
+    if (!piece.some((v) => Math.abs(v) > 1000)) continue;
+    loud++;
+    let best = { lag: 0, correlation: -1 };
+    for (let l = Math.max(0, lag + at - drift); l <= lag + at + drift; l++) {
+      const c = correlationAt(recording, piece, l);
+      if (c > best.correlation) best = { lag: l, correlation: c };
+    }
+    if (best.correlation > min) {
+      intact++;
+      lag = best.lag - at;
+    }
+  }
+  return loud ? intact / loud : 0;
+}
+
+/**
+ * findInRecording for recordings that are loud before the reference starts
+ * (its onset guess fails there): every lag in [from, to), coarse then fine.
+ */
+export function findBetween(recording: Int16Array, reference: Int16Array, from: number, to: number): { lag: number; correlation: number } {
+  let best = { lag: from, correlation: -1 };
+  for (let lag = Math.max(0, from); lag < to; lag += 4) {
+    const c = correlationAt(recording, reference, lag);
+    if (c > best.correlation) best = { lag, correlation: c };
+  }
+  for (let lag = Math.max(0, best.lag - 3); lag <= best.lag + 3; lag++) {
+    const c = correlationAt(recording, reference, lag);
+    if (c > best.correlation) best = { lag, correlation: c };
+  }
+  return best;
+}

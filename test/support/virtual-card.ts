@@ -28,24 +28,30 @@ export function virtualCardMissing(): string | undefined {
 export function startVirtualCard(): void {
   process.env.PULSE_SERVER = `unix:${DIR}/native`;
   process.env.ALSA_CONFIG_PATH = `${DIR}/asound.conf`;
+  // PulseAudio keeps one pid file per user: without a runtime directory of its own, a second
+  // card (another VAUDIO_DIR) refuses to start ("Daemon already running"), and the script's
+  // `pulseaudio --kill` fallback stops whichever card wrote that file last.
+  process.env.PULSE_RUNTIME_PATH = DIR;
   execFileSync('bash', [SCRIPT, 'stop'], { stdio: 'ignore' });
   execFileSync('bash', [SCRIPT, 'start'], { stdio: 'ignore', env: { ...process.env, VAUDIO_DIR: DIR, VAUDIO_RATE: String(CARD_RATE) } });
 }
 
 export function stopVirtualCard(): void {
-  execFileSync('bash', [SCRIPT, 'stop'], { stdio: 'ignore' });
+  execFileSync('bash', [SCRIPT, 'stop'], { stdio: 'ignore', env: { ...process.env, VAUDIO_DIR: DIR, PULSE_RUNTIME_PATH: DIR } });
 }
 
 /**
  * Plays samples into the virtual microphone; resolves when PulseAudio has taken them.
  * pacat reads them from a file, not a pipe from us: a busy test process must
  * not starve the "microphone" (that would be a gap in the source, not in capture).
+ * A machine busy with a whole flow still starves a 20 ms buffer now and then:
+ * `latencyMs` gives pacat a deeper one (the clip then starts that much later).
  */
-export function playIntoMic(samples: Int16Array): Promise<void> {
+export function playIntoMic(samples: Int16Array, options: { latencyMs?: number } = {}): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), 'vmic-')), 'clip.raw');
   writeFileSync(file, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
   return new Promise<void>((resolve, reject) => {
-    const p = spawn('pacat', ['-p', '-d', 'vmic_in', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', '--latency-msec=20', file], { stdio: 'ignore' });
+    const p = spawn('pacat', ['-p', '-d', 'vmic_in', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', `--latency-msec=${options.latencyMs ?? 20}`, file], { stdio: 'ignore' });
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pacat exited with ${code}`))));
   }).finally(() => rmSync(dirname(file), { recursive: true, force: true }));
@@ -68,3 +74,44 @@ export function recordSpeaker(): { stop(): Promise<Int16Array> } {
   };
 }
 
+/**
+ * recordSpeaker, with the clock of the recording: `startedAt` is the
+ * performance.now() instant of its first sample, so sample i was played at
+ * startedAt + i / CARD_RATE s. The sink plays in real time, so each chunk's
+ * arrival bounds the start from above; the earliest bound (least delayed by
+ * the event loop) is kept. Never too early: a latency measured with it is
+ * never shorter than the real one.
+ */
+export function recordSpeakerWithClock(): { stop(): Promise<{ samples: Int16Array; startedAt: number }> } {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let startedAt = Infinity;
+  const p: ChildProcess = spawn('parec', ['-d', 'vspk.monitor', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', '--latency-msec=10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  p.stdout?.on('data', (c: Buffer) => {
+    const now = performance.now();
+    chunks.push(c);
+    received += c.length;
+    startedAt = Math.min(startedAt, now - (received / 2 / CARD_RATE) * 1000);
+  });
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        p.once('exit', () => {
+          const all = Buffer.concat(chunks);
+          resolve({ samples: new Int16Array(all.buffer.slice(all.byteOffset, all.byteOffset + (all.length & ~1))), startedAt });
+        });
+        p.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * Makes the virtual room acoustic: what the app plays on the speaker reaches
+ * its microphone `latencyMs` later (PulseAudio module-loopback, which also
+ * nudges its resampling rate to hold that latency, like a real device pair).
+ * Returns the function that removes it.
+ */
+export function speakerIntoMic(latencyMs: number): () => void {
+  const id = execFileSync('pactl', ['load-module', 'module-loopback', 'source=vspk.monitor', 'sink=vmic_in', `latency_msec=${latencyMs}`, 'adjust_time=0'], { encoding: 'utf8' }).trim();
+  return () => execFileSync('pactl', ['unload-module', id], { stdio: 'ignore' });
+}

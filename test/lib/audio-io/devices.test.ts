@@ -92,7 +92,7 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         const stop = card.addInput((s) => captured.push(s));
         await opened;
         await sleep(300);
-        const played = playIntoMic(clip);
+        const played = playIntoMic(clip, { latencyMs: 200 });
         await sleep(500);
         // A flow doing a second of synchronous work must not cost the microphone any samples.
         const busyUntil = performance.now() + 1000;

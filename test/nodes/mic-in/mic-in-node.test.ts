@@ -134,7 +134,7 @@ describe('mic-in node (real Node-RED runtime)', function () {
       await helper.load([micIn, soundCard], flow({ source: 'device', card: 'card48' }, [{ id: 'card48', type: 'sound-card', backend: 'audify', input: VIRTUAL_MIC, output: '', sampleRate: 48000, frameMs: 20 }]));
       const frames = collect<Frame>('frames');
       await until(() => frames.length > 10, 10_000, 'the microphone to open');
-      await playIntoMic(clip);
+      await playIntoMic(clip, { latencyMs: 200 });
       await sleep(500);
       const found = findInRecording(samplesOf(frames), clip);
       assert.ok(found.correlation > 0.99, `correlation ${found.correlation.toFixed(4)}`);
