@@ -1,12 +1,20 @@
 import { RealFft } from './real-fft';
 
-/** Samples per estimate (about a second at 16 kHz), and how often one is made. */
+/** Samples per estimate (about a second at 16 kHz: well over the largest delay), and how often one is made. */
 const WINDOW = 16384;
-const HOP = 8192;
+const HOP = 4096;
 /** Mean square (int16 units) the reference must reach over the window: no estimate from silence. */
 const MIN_REFERENCE_LEVEL = 1000;
-/** A peak counts when it stands this far above the average correlation. */
-const MIN_PEAK_RATIO = 6;
+/**
+ * How far the peak must stand above the average correlation: to show that the
+ * microphone hears the speaker at all, and to be trusted as its delay. Echo
+ * alone gives 30-300; double talk brings true peaks down to 10-16 and makes
+ * stray ones (up to 24, measured): a delay must also be found three times in a row.
+ */
+const ECHO_PEAK = 12;
+const DELAY_PEAK = 15;
+/** Windows with a loud reference and no peak before the microphone counts as not hearing the speaker. */
+const ECHO_LESS_WINDOWS = 4;
 /**
  * Estimates in a row that must agree (within AGREE samples) before one is
  * reported: moving the delay makes the filter start over, so a stray peak
@@ -46,6 +54,16 @@ export class DelayEstimator {
     this.correlation = new Float64Array(size);
   }
 
+  /** The latest estimate, sure or not (undefined while the reference is quiet or no peak stands out). */
+  latest: number | undefined;
+  /**
+   * Whether the microphone hears the speaker at all: undefined until the
+   * reference has been loud for a window, then false once ECHO_LESS_WINDOWS loud
+   * windows in a row showed no echo (a headset, a speaker in another room), true when one does.
+   */
+  echoHeard: boolean | undefined;
+  private silentWindows = 0;
+
   /** Adds one block of each; returns the delay in samples when a new estimate is sure of it. */
   push(mic: Float64Array, ref: Float64Array): number | undefined {
     const n = mic.length;
@@ -57,14 +75,25 @@ export class DelayEstimator {
     this.sinceEstimate += n;
     if (this.filled < WINDOW || this.sinceEstimate < HOP) return undefined;
     this.sinceEstimate = 0;
-    const found = this.estimate();
+    const peak = this.estimate();
+    if (!peak) {
+      this.latest = undefined;
+      return undefined;
+    }
+    if (peak.ratio >= ECHO_PEAK) {
+      this.silentWindows = 0;
+      this.echoHeard = true;
+    } else if (++this.silentWindows >= ECHO_LESS_WINDOWS) this.echoHeard = false;
+    const found = peak.ratio >= DELAY_PEAK ? peak.lag : undefined;
+    this.latest = found;
     if (found === undefined) return undefined;
     this.recent = [...this.recent, found].slice(-AGREEING);
     const agreed = this.recent.length === AGREEING && this.recent.every((d) => Math.abs(d - found) <= AGREE);
     return agreed ? found : undefined;
   }
 
-  private estimate(): number | undefined {
+  /** The correlation peak and how far it stands above the average, or undefined while the reference is quiet. */
+  private estimate(): { lag: number; ratio: number } | undefined {
     let level = 0;
     for (const v of this.ref) level += v * v;
     if (level / WINDOW < MIN_REFERENCE_LEVEL) return undefined;
@@ -92,6 +121,6 @@ export class DelayEstimator {
       if (c > this.correlation[best]) best = lag;
     }
     const mean = sum / (this.maxDelay + 1);
-    return this.correlation[best] > MIN_PEAK_RATIO * mean ? best : undefined;
+    return { lag: best, ratio: this.correlation[best] / mean };
   }
 }

@@ -38,9 +38,10 @@ export class DoubleTalkDetector {
 
   /**
    * One block: energies of the microphone, of the linear canceller's output and
-   * of its echo estimate, the microphone·estimate product sum; whether the far end plays.
+   * of its echo estimate, the microphone·estimate product sum; whether the far end
+   * plays, and whether the filter is known to be stale (the echo path moved).
    */
-  update(micEnergy: number, errEnergy: number, echoEnergy: number, micEcho: number, farEnd: boolean): void {
+  update(micEnergy: number, errEnergy: number, echoEnergy: number, micEcho: number, farEnd: boolean, stale = false): void {
     this.mic += SHORT * (micEnergy - this.mic);
     this.err += SHORT * (errEnergy - this.err);
     this.echo += SHORT * (echoEnergy - this.echo);
@@ -52,7 +53,7 @@ export class DoubleTalkDetector {
     const audible = this.err > ABOVE_NOISE * this.noise;
     // Learnt on echo alone: in double talk the ratio says nothing about the filter.
     if (farEnd && audible && !this.nearEnd) this.erle += (ratio > this.erle ? ERLE_RISE : ERLE_SINK) * (ratio - this.erle);
-    const louderThanEcho = !farEnd || (this.erle > LEARNT_ERLE && ratio * NEAR_END_MARGIN < this.erle && correlation < NEAR_END_CORRELATION);
+    const louderThanEcho = !farEnd || (!stale && this.erle > LEARNT_ERLE && ratio * NEAR_END_MARGIN < this.erle && correlation < NEAR_END_CORRELATION);
     if (audible && louderThanEcho) this.hangover = HANGOVER;
     else if (this.hangover > 0) this.hangover--;
     this.nearEnd = this.hangover > 0;

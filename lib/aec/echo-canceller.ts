@@ -7,6 +7,8 @@ import { ResidualSuppressor } from './residual-suppressor';
 export const AEC_RATE = 16000;
 /** 8 ms blocks: short enough for barge-in, long enough for cheap FFTs. */
 const BLOCK = 128;
+/** A change of the echo's delay (samples, 3 ms) that makes the filter start over. */
+const MOVED = 48;
 /** Mean square (int16 units) above which the reference counts as "the assistant is talking" (about -60 dBFS). */
 const FAR_END_LEVEL = 1000;
 
@@ -61,6 +63,10 @@ export class EchoCanceller {
   private pending: number[];
 
   private readonly cutEchoOnly: boolean;
+  /** The delay estimator sees the echo elsewhere than where the filter learnt it: stale until it starts over. */
+  private pathMoved = false;
+  /** The delay (samples) the filter has been learning at, once the estimator was sure of it. */
+  private alignedAt: number | undefined;
 
   constructor(options: EchoCancellerOptions = {}) {
     this.cutEchoOnly = options.cutEchoOnly ?? true;
@@ -81,6 +87,11 @@ export class EchoCanceller {
 
   private get farEnd(): boolean {
     return this.farSum > FAR_END_LEVEL * BLOCK;
+  }
+
+  /** The far end plays and its echo may be in the microphone (a headset, say, has none to protect against). */
+  private get echoPossible(): boolean {
+    return this.farEnd && this.delays.echoHeard !== false;
   }
 
   /** `mic` and `reference`: int16 samples of the same period. Returns as many cleaned samples. */
@@ -121,20 +132,37 @@ export class EchoCanceller {
       this.linearOut.set(this.micBlock);
       this.filter.idle();
     } else this.filter.process(this.refBlock, this.micBlock, this.linearOut, this.doubleTalk.nearEnd);
-    this.doubleTalk.update(sumSquares(this.micBlock), sumSquares(this.linearOut), sumSquares(this.filter.echo), dot(this.micBlock, this.filter.echo), this.farEnd);
-    this.suppressor.process(this.linearOut, this.filter.echo, this.filter.leak, this.cutEchoOnly && this.farEnd && !this.doubleTalk.nearEnd, this.cleanBlock);
+    this.doubleTalk.update(sumSquares(this.micBlock), sumSquares(this.linearOut), sumSquares(this.filter.echo), dot(this.micBlock, this.filter.echo), this.echoPossible, this.pathMoved);
+    // No echo heard: nothing to suppress (the unlearnt filter's estimate would only cut the user).
+    this.suppressor.process(this.linearOut, this.filter.echo, this.echoPossible ? this.filter.leak : 0, this.cutEchoOnly && this.echoPossible && !this.doubleTalk.nearEnd, this.cleanBlock);
     for (const v of this.cleanBlock) this.pending.push(v);
   }
 
-  /** Moves the bulk delay when the echo has left the span the filter covers; the filter then relearns. */
+  /**
+   * Follows the speaker-to-microphone delay. The first sure estimate inside the
+   * span the filter covers is only noted; one outside it moves the span. After
+   * that, any move of the echo (a device hiccup adds a buffer of delay) makes
+   * the filter start over at the new delay: relearning from scratch is faster
+   * than unlearning. From the first estimate that disagrees until the restart,
+   * the filter is stale and the microphone is not taken for the user (a moved
+   * echo looks like double talk otherwise).
+   */
   private followDelay(newestReference: Float64Array): void {
     const found = this.delays.push(this.micBlock, newestReference);
-    if (found === undefined) return;
+    const latest = this.delays.latest;
     const span = this.filter.block * this.filter.partitionCount;
     // Keep the direct path a little after the start of the span and the reverberant tail inside it.
     const margin = 2 * BLOCK;
-    if (found >= this.delay + margin / 2 && found <= this.delay + span / 2) return;
+    const inside = (d: number) => d >= this.delay + margin / 2 && d <= this.delay + span / 2;
+    const moved = (d: number) => (this.alignedAt === undefined ? !inside(d) : Math.abs(d - this.alignedAt) > MOVED);
+    if (latest !== undefined) this.pathMoved = moved(latest);
+    if (found === undefined || !moved(found)) {
+      if (found !== undefined) this.alignedAt ??= found;
+      return;
+    }
     this.delay = Math.max(0, found - margin);
+    this.alignedAt = found;
+    this.pathMoved = false;
     this.filter.reset();
     this.doubleTalk.reset();
   }

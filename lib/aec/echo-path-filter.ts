@@ -11,6 +11,13 @@ export interface EchoPathSettings {
 
 /** Error energy ratios (smoothed) that move the two filters. */
 const ADOPT_WHEN_BETTER = 0.7;
+/**
+ * In double talk the learning filter's error holds the user's voice too, so
+ * it can only be this much better when the serving filter has gone stale
+ * (the echo path moved or drifts): then it is adopted even so — otherwise a
+ * path change that looks like double talk would freeze a bad filter for good.
+ */
+const ADOPT_IN_DOUBLE_TALK = 0.25;
 const RESET_WHEN_WORSE = 4;
 /** Smoothing of the error energies compared above, per block. */
 const ENERGY_SMOOTHING = 0.3;
@@ -106,7 +113,7 @@ export class EchoPathFilter {
    * One block: `reference` (what the speaker played, aligned so that its echo
    * comes later in `mic`) and `mic`; writes mic minus the echo estimate into
    * `out`. All three hold `block` samples. During `doubleTalk` the serving
-   * filter keeps its coefficients whatever the learning one does.
+   * filter takes the learning one's coefficients only when they are far better.
    */
   process(reference: Float64Array, mic: Float64Array, out: Float64Array, doubleTalk = false): void {
     const L = this.block;
@@ -126,7 +133,7 @@ export class EchoPathFilter {
     this.learnedEcho.set(this.time.subarray(L));
     this.stepSizes(reference);
     this.adapt(this.learnedError);
-    if (!doubleTalk) this.arbitrate(out);
+    this.arbitrate(out, doubleTalk ? ADOPT_IN_DOUBLE_TALK : ADOPT_WHEN_BETTER);
   }
 
   /** Echo estimate of `filter` for the newest block into `this.time`; mic minus it into `error`. */
@@ -239,7 +246,7 @@ export class EchoPathFilter {
     }
   }
 
-  private arbitrate(servingError: Float64Array): void {
+  private arbitrate(servingError: Float64Array, adoptBelow: number): void {
     let sf = 0;
     let sl = 0;
     for (let i = 0; i < this.block; i++) {
@@ -248,7 +255,7 @@ export class EchoPathFilter {
     }
     this.servingEnergy += ENERGY_SMOOTHING * (sf - this.servingEnergy);
     this.learningEnergy += ENERGY_SMOOTHING * (sl - this.learningEnergy);
-    if (this.learningEnergy < ADOPT_WHEN_BETTER * this.servingEnergy) {
+    if (this.learningEnergy < adoptBelow * this.servingEnergy) {
       copyFilter(this.learning, this.serving);
       servingError.set(this.learnedError);
       this.echo.set(this.learnedEcho);
