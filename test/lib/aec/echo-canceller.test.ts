@@ -99,6 +99,20 @@ describe('echo canceller (lib/aec)', function () {
     });
   });
 
+  it('lets the user through while the assistant talks into a headset (no echo at all) once it has heard there is none', async () => {
+    const v = await voices();
+    const far = speech(v.assistant, 20, 21);
+    const user = new Int16Array(far.length);
+    const at = 8 * RATE;
+    user.set(v.user[1], at);
+    const mic = microphone({ delayMs: 0, gain: 0, reverbMs: 0, reverbLevel: 0, noise: 5, seed: 21 }, far, user);
+    const { out } = cancel(mic, far);
+    const starts = speechStarts(out);
+    assert.ok(starts.some((s) => s >= at && s < at + RATE), `user heard at ${(at / RATE).toFixed(1)} s: starts ${starts.map((s) => (s / RATE).toFixed(2))}`);
+    const { lossDb } = userLoss(out, user, at, at + v.user[1].length);
+    assert.ok(lossDb <= 1, `user speech loss ${lossDb.toFixed(2)} dB`);
+  });
+
   it('passes the microphone through untouched, one latency late, while nothing plays', () => {
     const aec = new EchoCanceller();
     const mic = Int16Array.from({ length: 8000 }, (_, i) => Math.round(8000 * Math.sin(i / 7) + 3000 * Math.sin(i / 3.1)));
