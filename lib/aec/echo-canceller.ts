@@ -132,7 +132,7 @@ export class EchoCanceller {
       this.linearOut.set(this.micBlock);
       this.filter.idle();
     } else this.filter.process(this.refBlock, this.micBlock, this.linearOut, this.doubleTalk.nearEnd);
-    this.doubleTalk.update(sumSquares(this.micBlock), sumSquares(this.linearOut), sumSquares(this.filter.echo), dot(this.micBlock, this.filter.echo), this.echoPossible, this.pathMoved);
+    this.doubleTalk.update(sumSquares(this.micBlock), sumSquares(this.linearOut), sumSquares(this.filter.echo), dot(this.micBlock, this.filter.echo), sumSquares(this.refBlock), this.echoPossible, this.pathMoved);
     // No echo heard: nothing to suppress (the unlearnt filter's estimate would only cut the user).
     this.suppressor.process(this.linearOut, this.filter.echo, this.echoPossible ? this.filter.leak : 0, this.cutEchoOnly && this.echoPossible && !this.doubleTalk.nearEnd, this.cleanBlock);
     for (const v of this.cleanBlock) this.pending.push(v);

@@ -163,10 +163,12 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         stop();
         speaker.release();
         await card.close();
-        const all = Int16Array.from(reference.flatMap((c) => Array.from(c)));
+        // Where the device starved (a busy machine), it played silence and the reference says so with a
+        // silent buffer: without those, every buffer played must be there once, in order.
+        const audible = reference.filter((r) => r.some((v) => v !== 0));
+        const all = Int16Array.from(audible.flatMap((c) => Array.from(c)));
         const found = findInRecording(all, clip);
-        const loud = reference.filter((r) => r.some((v) => v !== 0)).length;
-        assert.ok(found.correlation > 0.99, `reference correlation ${found.correlation.toFixed(4)} at lag ${found.lag}; ${loud} of ${reference.length} buffers hold audio`);
+        assert.ok(found.correlation > 0.99, `reference correlation ${found.correlation.toFixed(4)} at lag ${found.lag}; ${audible.length} of ${reference.length} buffers hold audio`);
         assert.ok(reference.length > (clip.length / CARD_RATE) * (1000 / FRAME_MS) * 0.8, `only ${reference.length} captured buffers`);
       });
 
