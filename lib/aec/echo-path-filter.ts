@@ -5,7 +5,7 @@ export interface EchoPathSettings {
   block: number;
   /** Blocks of echo path the filter models: taps = block * partitions. */
   partitions: number;
-  /** Largest normalised step of the learning filter (about 1; see adapt()). */
+  /** Scale of the learning filter's step: the estimated optimal step (see stepSizes()) times this. */
   mu: number;
 }
 
