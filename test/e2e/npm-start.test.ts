@@ -209,14 +209,30 @@ describe('npm start', function () {
         await tab.click('#red-ui-header-button-sidemenu');
         await tab.click('#menu-item-import');
         await tab.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples');
-        const examples = tab.locator('#red-ui-clipboard-dialog-import-tab-examples');
-        await examples.locator('.red-ui-treeList-label-text', { hasText: pkg.name }).click();
-        await examples.locator('.red-ui-treeList-label-text', { hasText: /^voice-assistant$/ }).click();
+        const tree = '#red-ui-clipboard-dialog-import-tab-examples';
+        // The library browser selects its root 100 ms after the dialog opens: wait for that before choosing anything.
+        await inEditor(tab, 'the examples tree selects its root', ([t]) => document.querySelector(`${t} .red-ui-treeList-label.selected`) !== null, [tree], () => treeState(tab, tree));
+        await clickTreeItem(tab, tree, pkg.name);
+        await inEditor(tab, `the ${pkg.name} folder is selected`, ([t, name]) => document.querySelector(`${t} .red-ui-treeList-label.selected`)?.textContent === name, [tree, pkg.name], () => treeState(tab, tree));
+        await clickTreeItem(tab, tree, 'voice-assistant');
+        await inEditor(
+          tab,
+          'voice-assistant is selected and Import is enabled',
+          ([t]) =>
+            document.querySelector(`${t} .red-ui-treeList-label.selected`)?.textContent === 'voice-assistant' &&
+            !(document.getElementById('red-ui-clipboard-dialog-ok') as HTMLButtonElement).disabled,
+          [tree],
+          () => treeState(tab, tree),
+        );
         await tab.click('#red-ui-clipboard-dialog-import-opt-new');
+        await inEditor(tab, '"new flow" is chosen', () => document.querySelector('#red-ui-clipboard-dialog-import-opt-new.selected') !== null, [], () => treeState(tab, tree));
         await tab.click('#red-ui-clipboard-dialog-ok');
         // Its nodes are already in the workspace (npm start deployed the same flow): import a copy.
+        // The notification slides in; its button is clicked once it stands still.
         const conflict = tab.locator('.red-ui-notification button', { hasText: 'Import copy' });
-        await conflict.click({ timeout: 10_000 });
+        await conflict.waitFor({ state: 'visible', timeout: 10_000 });
+        await stopsSliding(tab, '#red-ui-notifications');
+        await conflict.click();
         await tab.waitForFunction(
           (n) => (window as unknown as { RED: { nodes: { filterNodes(f: { type: string }): unknown[] } } }).RED.nodes.filterNodes({ type: 'llama-llm' }).length === n,
           2,
@@ -264,6 +280,49 @@ describe('npm start', function () {
     });
   });
 });
+
+type JQuery = (selector: string) => { find(selector: string): { length: number } };
+
+/**
+ * Waits until nothing slides any more inside `scope`. Node-RED opens a tree folder with a jQuery
+ * slide (up to 400 ms after its listing arrives, then 200 ms) and slides notifications in (300 ms).
+ * Playwright finds a sliding item visible and stable and scrolls it into view inside the clipped,
+ * growing list; when the slide ends the list is unclipped and scrolls back, the rows move under
+ * the pointer, and the click lands beside the item: nothing is selected (on a loaded machine,
+ * where Playwright's mouse events are further apart, often enough to fail a CI run).
+ */
+async function stopsSliding(page: Page, scope: string): Promise<void> {
+  await page.waitForFunction((s) => (window as unknown as { $: JQuery }).$(s).find(':animated').length === 0, scope, { timeout: 10_000 });
+}
+
+/** Clicks an item of a library tree in the import dialog once it is shown (its folder's listing has come) and its folder has finished opening. */
+async function clickTreeItem(page: Page, tree: string, label: string): Promise<void> {
+  const exactly = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const item = page.locator(tree).locator('.red-ui-treeList-label-text').filter({ hasText: exactly });
+  await item.waitFor({ state: 'visible', timeout: 30_000 });
+  await stopsSliding(page, tree);
+  await item.click();
+}
+
+/** Waits for a condition on the editor's state; on a timeout, says which and what the state was. */
+async function inEditor(page: Page, what: string, condition: (arg: string[]) => boolean, arg: string[], state: () => Promise<string>): Promise<void> {
+  try {
+    await page.waitForFunction(condition, arg, { timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`waiting until ${what}: ${(err as Error).message.split('\n')[0]}\n${await state()}`, { cause: err });
+  }
+}
+
+/** A library tree of the import dialog as shown: each item, whether selected, and the Import button. */
+async function treeState(page: Page, tree: string): Promise<string> {
+  return page.evaluate((t) => {
+    const rows = Array.from(document.querySelectorAll(`${t} .red-ui-treeList-label`)).map(
+      (l) => `${l.classList.contains('selected') ? '* ' : '  '}${l.textContent}${l.parentElement?.classList.contains('expanded') ? ' (open)' : ''}`,
+    );
+    const ok = document.getElementById('red-ui-clipboard-dialog-ok') as HTMLButtonElement | null;
+    return `${rows.join('\n')}\nImport button: ${ok ? (ok.disabled ? 'disabled' : 'enabled') : 'absent'}`;
+  }, tree);
+}
 
 /** Each node's type and the first words of its help text, from its editor file. */
 function helpOpenings(): Record<string, string> {
