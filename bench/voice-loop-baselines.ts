@@ -1,25 +1,43 @@
 /**
- * The bare engines of bench/voice-loop: each step of the voice loop done by
- * the engine module alone, called on this thread (no worker, no controller, no
- * Node-RED), with the models, settings and audio the flow gets. What the flow
- * takes beyond these is the cost of our plumbing.
+ * The bare engines of bench/voice-loop: the voice loop's steps done by the
+ * engines alone, with the models, settings and audio the flow gets, and run
+ * the way the nodes run them, so that both do the same work on the same
+ * threads in the same order: what the flow takes beyond these is the cost of
+ * our plumbing (Node-RED routing, the node controllers, their messages).
+ *
+ * - asr: lib/asr/asr-engine in an EngineHost worker, as the asr node runs it,
+ *   fed the mic clip frame by frame at real-time pace, as mic-in feeds it;
+ * - llm: nodes/llama-llm/embedded-engine on this thread (llama.cpp decodes on
+ *   its own threads, the text callbacks come here), as the llama-llm node
+ *   runs it, its text cut by the node's SentenceChunker;
+ * - tts: lib/tts/piper-engine in an EngineHost worker, as the piper-tts node
+ *   runs it, one chunk at a time in order, each chunk handed over the moment
+ *   the chunker has it: Piper speaks the first sentence WHILE llama.cpp
+ *   decodes the rest of the reply, as in the flow (on a 2-core machine the
+ *   two contend, which is not plumbing);
+ * - sink: speaker-out's playback queue and WAV sink, as speaker-out plays a
+ *   WAV file, given the first frame (piper-tts's frame size) the moment the
+ *   first audio arrives (the LLM and Piper may still be busy then too).
+ *
+ * So the baseline holds the EngineHost's message hop (a postMessage each way,
+ * measured and printed as a diagnostic) but no controller, no Node-RED
+ * message and none of the nodes' framing and status work.
  */
 import { join } from 'node:path';
-import { createEngine as createAsrEngine, type AsrEvent, type AsrOptions } from '../lib/asr/asr-engine';
+import type { AsrEvent, AsrOptions } from '../lib/asr/asr-engine';
+import { SPEECH_RATE } from '../lib/audio/format';
+import { float32ToInt16 } from '../lib/audio/pcm';
 import { PlaybackQueue } from '../lib/audio-io/playback-queue';
 import { WavFileOutput } from '../lib/audio-io/wav-file-output';
-import type { CallContext, Engine } from '../lib/engine/engine';
+import { EngineHost } from '../lib/engine/host';
 import { SentenceChunker } from '../lib/text/sentence-chunker';
-import { createEngine as createTtsEngine, type SynthesizeRequest } from '../lib/tts/piper-engine';
+import type { SentenceAudio, SynthesizeRequest } from '../lib/tts/piper-engine';
 import { SileroVad, VAD_SAMPLE_RATE, type VadSettings } from '../lib/vad/silero-vad';
 import type { LlmSettings } from '../nodes/llama-llm/controller';
 import type { ChatMessage } from '../nodes/llama-llm/engine';
 import { EmbeddedEngine, type EmbeddedOptions } from '../nodes/llama-llm/embedded-engine';
 import { tone } from '../test/support/signal';
 import { sleep } from '../test/support/wait';
-
-/** A call context for an engine called directly: nothing cancels, chunks go to `emit`. */
-const direct = (emit: (chunk: unknown) => void): CallContext => ({ signal: new AbortController().signal, emit });
 
 /** The clip in mic-sized frames. */
 function* frames(clip: Float32Array, frame: number): Generator<Float32Array> {
@@ -29,127 +47,210 @@ function* frames(clip: Float32Array, frame: number): Generator<Float32Array> {
 export interface BareSettings {
   asr: AsrOptions;
   llm: { engine: EmbeddedOptions; settings: LlmSettings };
-  tts: { modelPath: string; threads: number; synth: Omit<SynthesizeRequest, 'text'> };
+  tts: { modelPath: string; threads: number; synth: Omit<SynthesizeRequest, 'text'>; frameMs: number };
   sink: { path: string; sampleRate: number; framesPerBuffer: number };
   /** The mic clip as the asr node hears it, and its frame size. */
   clip: Float32Array;
   frame: number;
 }
 
+/** What one bare turn measured. */
+export interface BareTurn {
+  /** Each step's milliseconds, in the order of the voice loop (the flow's stages). */
+  ms: [asr: number, llm: number, tts: number, sink: number];
+  transcript: string;
+  /** The reply's first chunk, as llama-llm would send it. */
+  firstChunk: string;
+  /** Not compared with the flow (printed as diagnostics): where the tts step's time goes. */
+  notes: {
+    /** Piper's own first audio of the first chunk, timed inside its worker (piper-engine's firstAudioMs). */
+    piperInWorker: number;
+    /** The tts step less that: the EngineHost hop, there and back. */
+    hostHop: number;
+    /** The first chunk spoken again by the same bare Piper once the LLM is done: the tts step without contention. */
+    piperAlone: number;
+    /** How long the LLM went on decoding after its first chunk. */
+    llmAfterFirstChunk: number;
+  };
+}
+
 /**
- * The voice loop's steps on the bare engines, one turn at a time, so that a
- * bench can run them between the flow's turns: both then meet the same load
- * of a shared machine, and the same warm-up (none beyond what the nodes do).
- * Each turn's input is the previous step's output, as in the flow.
+ * The voice loop on the bare engines, one turn at a time, so that a bench can
+ * run them between the flow's turns: both then meet the same load of a shared
+ * machine, and the same warm-up (none beyond what the nodes do). Each turn's
+ * input is the previous step's output, as in the flow.
  */
 export class BareVoiceLoop {
+  private readonly queue: PlaybackQueue;
   private readonly sink: WavFileOutput;
   private playedAt = 0;
+  private turns = 0;
 
   private constructor(
     private readonly settings: BareSettings,
-    private readonly asr: Engine,
+    private readonly asr: EngineHost,
     private readonly llm: EmbeddedEngine,
     /** The system prompt as the node joins it. */
     private readonly head: ChatMessage[],
-    private readonly tts: Engine,
+    private readonly tts: EngineHost,
   ) {
     const { path, sampleRate, framesPerBuffer } = settings.sink;
-    this.sink = new WavFileOutput(path, sampleRate, framesPerBuffer, () => (this.playedAt = performance.now()));
+    // speaker-out's player for a WAV file: its queue on the sink.
+    this.queue = new PlaybackQueue({ sampleRate, framesPerBuffer }, { started: () => (this.playedAt = performance.now()), ended: () => undefined });
+    this.sink = new WavFileOutput(path, sampleRate, framesPerBuffer, () => this.queue.onPlayed());
+    this.queue.attach(this.sink);
   }
 
   static async start(settings: BareSettings): Promise<BareVoiceLoop> {
-    const asr = createAsrEngine(settings.asr);
+    // The engine modules and options the asr and piper-tts nodes hand their EngineHost.
+    const asr = new EngineHost({ modulePath: require.resolve('../lib/asr/asr-engine'), name: 'bare asr', options: settings.asr });
+    const tts = new EngineHost({ modulePath: require.resolve('../lib/tts/piper-engine'), name: 'bare piper', options: { modelPath: settings.tts.modelPath, threads: settings.tts.threads } });
     const { systemPrompt, style } = settings.llm.settings;
     const system = [systemPrompt, style].filter((s) => s.trim()).join('\n\n');
     const head = system ? [{ role: 'system' as const, content: system }] : [];
     const llm = new EmbeddedEngine(settings.llm.engine);
-    // The node's warm-up: the prompt prefix is cached as in the node.
-    await llm.start([...head, { role: 'user', content: 'Hello' }]);
-    const tts = await createTtsEngine({ modelPath: settings.tts.modelPath, threads: settings.tts.threads });
+    try {
+      // The node's warm-up: the prompt prefix is cached as in the node.
+      await Promise.all([asr.start(), tts.start(), llm.start([...head, { role: 'user', content: 'Hello' }])]);
+    } catch (err) {
+      await Promise.all([asr.close(), tts.close(), llm.close()]);
+      throw err;
+    }
     return new BareVoiceLoop(settings, asr, llm, head, tts);
   }
 
-  /** One turn: each step's milliseconds, in the order of the voice loop, and the transcript it answered. */
-  async turn(): Promise<{ ms: [asr: number, llm: number, tts: number, sink: number]; transcript: string }> {
-    const heard = this.endToFinal();
-    const answer = await this.firstChunk(heard.text);
-    return { ms: [heard.ms, answer.ms, await this.firstAudio(answer.chunks), this.firstPlayed()], transcript: heard.text };
+  /** One turn: the clip heard, answered and spoken. */
+  async turn(): Promise<BareTurn> {
+    const heard = await this.endToFinal();
+    const answer = await this.answer(heard.text, `bare-${++this.turns}`);
+    this.queue.cancel(() => true); // the rest of the reply is not played: the queue is idle for the next turn
+    const piperAlone = await this.firstAudioAlone(answer.firstSpoken);
+    return { ms: [heard.ms, answer.llm, answer.tts, answer.sink], transcript: heard.text, firstChunk: answer.firstChunk, notes: { ...answer.notes, piperAlone } };
   }
 
   async close(): Promise<void> {
+    this.queue.close();
     this.sink.close();
-    await this.tts.dispose?.();
-    await this.llm.close();
+    await Promise.all([this.asr.close(), this.tts.close(), this.llm.close()]);
   }
 
   /**
    * speech-end → final transcript over one pass of the clip, fed frame by
-   * frame, then flushed (the end of the recording, as mic-in sends it). The
-   * engine lives for all turns, like the asr node's, so it meets each pass in
-   * the state the flow's does. Both events leave the same call: the time
-   * between them is the engine's own.
+   * frame at real-time pace (as mic-in plays a WAV file), then flushed (the
+   * end of the recording, as mic-in sends it); both events timed as they
+   * reach this thread. The engine lives for all turns, like the asr node's,
+   * so it meets each pass in the state the flow's does.
    */
-  private endToFinal(): { ms: number; text: string } {
+  private async endToFinal(): Promise<{ ms: number; text: string }> {
     let endedAt = 0;
     let final: { ms: number; text: string } | undefined;
-    const ctx = direct((chunk) => {
+    const onChunk = (chunk: unknown) => {
       const e = chunk as AsrEvent;
       if (e.type === 'speech-end') endedAt = performance.now();
       if (e.type === 'final') final ??= { ms: performance.now() - endedAt, text: e.text };
-    });
-    for (const f of frames(this.settings.clip, this.settings.frame)) this.asr.handle('audio', f, ctx);
-    this.asr.handle('flush', undefined, ctx);
+    };
+    const { clip, frame } = this.settings;
+    const calls: Promise<unknown>[] = [];
+    const started = performance.now();
+    let k = 0;
+    for (const f of frames(clip, frame)) {
+      const wait = started + ((k++ * frame) / SPEECH_RATE) * 1000 - performance.now();
+      if (wait > 0) await sleep(wait);
+      const samples = f.slice(); // the asr node hands over a fresh array per frame, transferred
+      calls.push(this.asr.call('audio', samples, { transfer: [samples.buffer], onChunk }));
+    }
+    calls.push(this.asr.call('flush', undefined, { onChunk }));
+    await Promise.all(calls);
     if (!final) throw new Error('the bare asr engine heard no utterance in the clip');
     return final;
   }
 
   /**
-   * Transcript → the first chunk the llama-llm node would send: the engine
-   * streams the reply to the node's prompt (system prompt and transcript,
-   * fresh history) to its end, as in the node; the node's sentence chunker
+   * Transcript → first chunk → first audio → first buffer played, as a
+   * pipeline: the LLM streams the reply to the node's prompt (system prompt
+   * and transcript, fresh history) to its end, the node's sentence chunker
    * (µs per token; where it cuts is the step's inherent wait) says when a
-   * chunk is complete. Returns all the reply's chunks.
+   * chunk is complete, and each chunk goes to Piper at once, spoken one after
+   * the other in order as piper-tts does (the rest, flushed at the end of the
+   * reply, too). The first frame of the first audio Piper sends back goes
+   * to the speaker at once.
    */
-  private async firstChunk(transcript: string): Promise<{ ms: number; chunks: string[] }> {
+  private async answer(
+    transcript: string,
+    turnId: string,
+  ): Promise<{ llm: number; tts: number; sink: number; firstChunk: string; firstSpoken: string; notes: Omit<BareTurn['notes'], 'piperAlone'> }> {
     const chunker = new SentenceChunker(this.settings.llm.settings.chunker);
-    const chunks: string[] = [];
-    let at = 0;
+    let chunkAt = 0;
+    let frameAt = 0;
+    let sinkMs = 0;
+    let firstChunk: string | undefined;
+    let firstSpoken: string | undefined;
+    let piperInWorker: number | undefined;
+    let speaking: Promise<unknown> = Promise.resolve();
+    const speak = (chunks: string[]) => {
+      if (!chunks.length) return;
+      chunkAt ||= performance.now();
+      firstChunk ??= chunks[0];
+      for (const text of chunks.filter((c) => c.trim())) {
+        const first = firstSpoken === undefined;
+        firstSpoken ??= text;
+        speaking = speaking
+          .then(() =>
+            this.tts.call<{ firstAudioMs: number | null }>(
+              'synthesize',
+              { ...this.settings.tts.synth, text },
+              {
+                onChunk: (sentence) => {
+                  if (frameAt) return;
+                  frameAt = performance.now();
+                  sinkMs = this.firstPlayed(sentence as SentenceAudio, turnId);
+                },
+              },
+            ),
+          )
+          .then((r) => {
+            if (first) piperInWorker = r.firstAudioMs ?? undefined;
+          });
+        speaking.catch(() => undefined); // awaited below, once the reply has ended
+      }
+    };
     const t0 = performance.now();
     await this.llm.generate({
       messages: [...this.head, { role: 'user', content: transcript }],
       sampling: this.settings.llm.settings.sampling,
       signal: new AbortController().signal,
-      onText: (piece) => {
-        chunks.push(...chunker.push(piece));
-        if (!at && chunks.length) at = performance.now();
-      },
+      onText: (piece) => speak(chunker.push(piece)),
     });
+    const llmEnd = performance.now();
     // The rest goes out when the reply ends: then also the first chunk, if no sentence ended before.
-    chunks.push(chunker.flush().join(' '));
-    return { ms: (at || performance.now()) - t0, chunks };
+    speak([chunker.flush().join(' ')]);
+    await speaking;
+    if (!frameAt || firstChunk === undefined || firstSpoken === undefined || piperInWorker === undefined) throw new Error(`the bare Piper engine made no audio for the reply to ${JSON.stringify(transcript)}`);
+    const tts = frameAt - chunkAt;
+    return { llm: chunkAt - t0, tts, sink: sinkMs, firstChunk, firstSpoken, notes: { piperInWorker, hostHop: tts - piperInWorker, llmAfterFirstChunk: llmEnd - chunkAt } };
   }
 
-  /**
-   * First chunk → the Piper engine's first audio, same voice and synthesis
-   * settings, run alone (in the flow the LLM is still decoding the rest of
-   * the reply meanwhile). The other chunks are spoken too (untimed), as
-   * piper-tts does: the same work, so the same warm-up.
-   */
-  private async firstAudio(chunks: string[]): Promise<number> {
+  /** The first chunk once more, nothing else running: call → Piper's first audio here. */
+  private async firstAudioAlone(text: string): Promise<number> {
     let first = 0;
     const t0 = performance.now();
-    for (const text of chunks.filter((c) => c.trim())) {
-      await this.tts.handle('synthesize', { ...this.settings.tts.synth, text }, direct(() => (first ||= performance.now())));
-    }
-    if (!first) throw new Error(`the bare Piper engine made no audio for ${JSON.stringify(chunks)}`);
+    await this.tts.call('synthesize', { ...this.settings.tts.synth, text }, { onChunk: () => (first ||= performance.now()) });
     return first - t0;
   }
 
-  /** One buffer into the idle WAV speaker → it reports the buffer played (speaker-out's sink, without the node). */
-  private firstPlayed(): number {
+  /**
+   * The sentence's first frame, as piper-tts would send it, into the idle
+   * speaker's queue → the sink takes it (speaker-out's player, without the
+   * node).
+   */
+  private firstPlayed(sentence: SentenceAudio, turnId: string): number {
+    const { sampleRate } = this.settings.sink;
+    // speaker-out would resample; the bench's voice and speaker share a rate, so it does not.
+    if (sentence.sampleRate !== sampleRate) throw new Error(`the voice speaks at ${sentence.sampleRate} Hz, the speaker plays ${sampleRate} Hz`);
+    const frame = float32ToInt16(sentence.samples.subarray(0, Math.round((sampleRate * this.settings.tts.frameMs) / 1000)));
     const t0 = performance.now();
-    this.sink.write(new Int16Array(this.settings.sink.framesPerBuffer));
+    this.queue.enqueue({ turnId, samples: frame, text: sentence.text, complete: false });
+    if (this.playedAt < t0) throw new Error('the bare speaker did not start playing at once');
     return this.playedAt - t0;
   }
 }

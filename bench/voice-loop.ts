@@ -1,30 +1,54 @@
 /**
  * The whole voice loop through the shipped voice-assistant flow in a real
  * Node-RED runtime (tiny models the tests generate, a WAV file as microphone
- * at real-time pace, a WAV file as speaker), each step against the bare engine
- * doing the same step on the same input (bench/voice-loop-baselines.ts: the
- * engine modules called on this thread, no worker, controller or Node-RED;
- * same models and settings). The ratio is what our plumbing adds. The bare
- * turn runs right after each flow turn, so both meet the same load of a
- * shared machine.
+ * at real-time pace, a WAV file as speaker), each step against the bare
+ * engines doing the same work in the same order on the same input
+ * (bench/voice-loop-baselines.ts: the engine modules on the threads the nodes
+ * run them on, an EngineHost worker for asr and Piper, llama.cpp in-process,
+ * but no controller, no Node-RED; same models and settings). The ratio is
+ * what our plumbing adds. The bare turn runs right after each flow turn, so
+ * both meet the same load of a shared machine.
  *
  * Per turn, median of 10; marks taken with performance.now() as a node sends
  * a message, or receives one (before it handles it):
  * - end of speech (asr sends speech-end) → final transcript (llama-llm
- *   receives it). Bare: the asr engine's speech-end → final, same audio;
+ *   receives it). Bare: the asr engine's speech-end → final as they reach
+ *   this thread, the same clip fed at the same real-time pace;
  * - → first LLM chunk (piper-tts receives it). Bare: the llama engine, same
- *   prompt, until the node's sentence chunker has its first chunk;
+ *   prompt, until the node's sentence chunker has its first chunk (checked to
+ *   be the flow's first chunk, word for word);
  * - → first audio frame (speaker-out receives it). Bare: the Piper engine's
- *   first audio for that chunk, run alone (in the flow the LLM is still
- *   decoding the rest of the reply meanwhile);
- * - → first sample played (speaker-out sends tts-start). Bare: the WAV sink
- *   playing one buffer. Well under 1 ms either way; a sound card adds one or
- *   two buffers that no plumbing can save;
+ *   first audio for that chunk, handed to it the moment the chunker had it,
+ *   while the LLM goes on decoding the rest of the reply, as in the flow. On
+ *   a 2-core machine the two contend: Piper's first audio often takes twice
+ *   what it takes with the LLM idle (the diagnostics print both). A baseline
+ *   that ran Piper alone after the LLM charged that contention, which is not
+ *   plumbing, to the flow;
+ * - → first sample played (speaker-out sends tts-start). Bare: speaker-out's
+ *   playback queue and WAV sink taking the first frame, given it when the
+ *   first audio arrives (the LLM and Piper may still be working). Well under
+ *   1 ms either way; a sound card adds one or two buffers that no plumbing
+ *   can save;
  * - end of speech → first sample played. Baseline: the sum of the bare steps.
  * Barge-in, median of 10: the user speaks while a long reply plays; from the
  * mic frame holding the speech onset to speaker-out's tts-end (cut). Bare: the
  * VAD's onset → speech-start on that audio at real-time pace, plus the
  * playback queue's cancel → turn ended.
+ *
+ * Not in the bare turn: the rest of the flow's live mic (voiceprint and the
+ * asr VAD go on hearing the clip's trailing silence, a frame per 20 ms, while
+ * the LLM and Piper work), and the nodes' status and metrics messages.
+ *
+ * Diagnostics (stderr, not in the table), flow and bare side by side: where
+ * end of speech → final transcript goes (the asr controller, the engine's
+ * speech-end → final as they reach this thread, the controller and Node-RED
+ * up to llama-llm), and first chunk → first audio frame (piper-tts's
+ * controller up to its engine call, Piper's own time in its worker, the
+ * EngineHost hop, the controller's framing up to the first frame sent,
+ * Node-RED's delivery of it to speaker-out; Piper alone with the LLM idle;
+ * how long the LLM decodes on). The flow's engine marks come from wrapping
+ * EngineHost.prototype.call (the bare hosts' calls too: a closure per call
+ * and one per chunk, µs, both sides alike).
  *
  * The mic clip is a spoken sentence and 1 s of silence, so the VAD ends each
  * utterance on silence, as with a live speaker. (A recording that stops in
@@ -36,9 +60,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
+import type { AsrEvent } from '../lib/asr/asr-engine';
 import { SPEECH_RATE } from '../lib/audio/format';
 import { encodeWav, readWavMono } from '../lib/audio/wav';
 import { makeControl, type ControlPayload } from '../lib/control/protocol';
+import { EngineHost, type CallOptions } from '../lib/engine/host';
 import { migrate, type Migration } from '../lib/nodered/migrate';
 import asr from '../nodes/asr/asr';
 import { MIGRATIONS as ASR_MIGRATIONS, type AsrConfig } from '../nodes/asr/config';
@@ -59,7 +85,7 @@ import { writeTinyPiperVoice } from '../test/support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../test/support/tiny-speaker-model';
 import { sleep, until } from '../test/support/wait';
 import type { BenchRow } from './table';
-import { BareVoiceLoop, queueCancel, vadOnset } from './voice-loop-baselines';
+import { BareVoiceLoop, queueCancel, vadOnset, type BareTurn } from './voice-loop-baselines';
 
 const TURNS = 10;
 const NODES = [micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard];
@@ -124,10 +150,11 @@ const STAGES = ['end of speech → final transcript', 'transcript → first LLM 
  * TURNS spoken turns through the shipped flow, each followed by the same turn
  * on the bare engines: per stage, its duration in each turn, flow and bare.
  */
-async function turns(models: Models, mic: string, speakerWav: string, bare: BareVoiceLoop): Promise<{ flow: number[][]; bare: number[][] }> {
+async function turns(models: Models, mic: string, speakerWav: string, bare: BareVoiceLoop): Promise<{ flow: number[][]; bare: number[][]; notes: Notes }> {
   const ids = await loadFlow(models, mic, speakerWav);
   let turn: string | undefined;
-  let t: Partial<Record<'speechEnd' | 'transcript' | 'chunk' | 'frame' | 'played' | 'ended' | 'micDone', number>> = {};
+  type Mark = 'endBack' | 'finalBack' | 'speechEnd' | 'transcript' | 'chunk' | 'lastChunk' | 'engineCall' | 'sentenceBack' | 'piperInWorker' | 'ttsSent' | 'frame' | 'played' | 'ended' | 'micDone';
+  let t: Partial<Record<Mark, number>> = {};
   onSend(ids.asr, (m, at) => {
     if (controlOf(m)?.type !== 'speech-end') return;
     turn = controlOf(m)!.turnId;
@@ -139,8 +166,30 @@ async function turns(models: Models, mic: string, speakerWav: string, bare: Bare
     t.transcript = at;
     heard = m.payload as string;
   });
+  let said = '';
   onReceive(ids.tts, (m, at) => {
-    if (m.topic === 'llm-chunk' && m.turnId === turn) t.chunk ??= at;
+    if (m.topic !== 'llm-chunk' || m.turnId !== turn) return;
+    if (t.chunk === undefined) said = m.payload as string;
+    t.chunk ??= at;
+    if (m.complete === true) t.lastChunk = at;
+  });
+  const unwatch = onEngineCalls((host, calledAt, chunks, result) => {
+    if (host === 'asr') {
+      // The asr events as they reach this thread, before the asr controller has them.
+      for (const [at, e] of chunks as [number, AsrEvent][]) {
+        if (e.type === 'speech-end') t.endBack = at;
+        if (e.type === 'final' && t.endBack !== undefined) t.finalBack ??= at;
+      }
+    }
+    // piper-tts's first engine call after the first chunk came in: that chunk's.
+    if (host !== 'piper-tts' || t.chunk === undefined || calledAt < t.chunk || t.engineCall !== undefined) return;
+    Object.assign(t, { engineCall: calledAt, sentenceBack: chunks[0]?.[0], piperInWorker: (result as { firstAudioMs: number }).firstAudioMs });
+  });
+  let framesAhead = 0;
+  onSend(ids.tts, (m, at) => {
+    if (m.topic !== 'audio' || m.turnId !== turn) return;
+    t.ttsSent ??= at;
+    if (t.frame === undefined) framesAhead++;
   });
   onReceive(ids.speaker, (m, at) => {
     if (m.topic === 'audio' && m.turnId === turn) t.frame ??= at;
@@ -156,25 +205,100 @@ async function turns(models: Models, mic: string, speakerWav: string, bare: Bare
   });
   const stages: number[][] = STAGES.map(() => []);
   const bareStages: number[][] = STAGES.map(() => []);
+  const notes: Notes = { flow: [], bare: [] };
   try {
     for (let i = 0; i < TURNS; i++) {
       t = {};
       turn = undefined;
+      framesAhead = 0;
       inject(ids.llm, { topic: 'reset' });
       inject(ids.mic, { payload: 'start' });
       await until(() => t.ended !== undefined && t.micDone !== undefined, 60_000, `turn ${i + 1} to be answered`);
-      const { speechEnd, transcript, chunk, frame, played } = t as Required<typeof t>;
+      const { endBack, finalBack, speechEnd, transcript, chunk, lastChunk, engineCall, sentenceBack, piperInWorker, ttsSent, frame, played } = t as Required<typeof t>;
       [transcript - speechEnd, chunk - transcript, frame - chunk, played - frame].forEach((ms, s) => stages[s].push(ms));
+      notes.flow.push({
+        endToSend: speechEnd - endBack,
+        endToFinal: finalBack - endBack,
+        finalToLlm: transcript - finalBack,
+        toEngine: engineCall - chunk,
+        piperInWorker,
+        hostHop: sentenceBack - engineCall - piperInWorker,
+        toFirstFrameSent: ttsSent - sentenceBack,
+        toSpeaker: frame - ttsSent,
+        framesAhead,
+        llmAfterFirstChunk: lastChunk - chunk,
+      });
       const same = await bare.turn();
       // The LLM and TTS steps compare only if both answered the same words.
       if (same.transcript !== heard) throw new Error(`turn ${i + 1}: the flow heard "${heard}", the bare asr engine "${same.transcript}"`);
+      if (same.firstChunk !== said) throw new Error(`turn ${i + 1}: the flow's first chunk was "${said}", the bare one "${same.firstChunk}"`);
       same.ms.forEach((ms, s) => bareStages[s].push(ms));
+      notes.bare.push({ ...same.notes, asr: same.ms[0] });
       await sleep(300);
     }
   } finally {
+    unwatch();
     await helper.unload();
   }
-  return { flow: stages, bare: bareStages };
+  return { flow: stages, bare: bareStages, notes };
+}
+
+/**
+ * Calls `watch` as each EngineHost call settles, with the host's name, when
+ * the call was made, when each chunk reached this thread, and its result.
+ * Returns the undo.
+ */
+function onEngineCalls(watch: (host: string, calledAt: number, chunks: [at: number, chunk: unknown][], result: unknown) => void): () => void {
+  const proto = EngineHost.prototype;
+  const call = proto.call;
+  proto.call = function (this: EngineHost, method: string, payload?: unknown, options: CallOptions = {}) {
+    const host = (this as unknown as { name: string }).name;
+    const calledAt = performance.now();
+    const chunks: [number, unknown][] = [];
+    const onChunk = (chunk: unknown) => {
+      chunks.push([performance.now(), chunk]);
+      options.onChunk?.(chunk);
+    };
+    const settled = call.call(this, method, payload, { ...options, onChunk });
+    settled.then((result) => watch(host, calledAt, chunks, result), () => undefined);
+    return settled;
+  } as typeof call;
+  return () => {
+    proto.call = call;
+  };
+}
+
+type FlowNote = 'endToSend' | 'endToFinal' | 'finalToLlm' | 'toEngine' | 'piperInWorker' | 'hostHop' | 'toFirstFrameSent' | 'toSpeaker' | 'framesAhead' | 'llmAfterFirstChunk';
+
+/** Per turn, where the time of the asr and tts steps goes (printed, not compared). */
+interface Notes {
+  flow: Record<FlowNote, number>[];
+  bare: (BareTurn['notes'] & { asr: number })[];
+}
+
+function printNotes({ flow, bare }: Notes): void {
+  const of = <K extends string>(turns: Record<K, number>[], key: K | undefined) => (key ? median(turns.map((n) => n[key])).toFixed(2) : '—');
+  const rows: [string, FlowNote | undefined, keyof Notes['bare'][number] | undefined][] = [
+    ['asr: speech-end reaches this thread → asr sends it', 'endToSend', undefined],
+    ['     speech-end → final, as they reach this thread', 'endToFinal', 'asr'],
+    ['     final reaches this thread → llama-llm receives it', 'finalToLlm', undefined],
+    ['tts: piper-tts receives the chunk → its engine call', 'toEngine', undefined],
+    ["     Piper's first audio, timed in its worker", 'piperInWorker', 'piperInWorker'],
+    ['     EngineHost hop, there and back', 'hostHop', 'hostHop'],
+    ['     first sentence back → piper-tts sends the first frame', 'toFirstFrameSent', undefined],
+    ['     → speaker-out receives it', 'toSpeaker', undefined],
+    ['     (frames piper-tts had sent by then, a count)', 'framesAhead', undefined],
+    ['     the LLM decodes on after its first chunk', 'llmAfterFirstChunk', 'llmAfterFirstChunk'],
+    ['     bare Piper, first chunk again with the LLM idle', undefined, 'piperAlone'],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stderr.write(
+    [
+      `voice-loop: where the asr and tts steps' time goes (ms, medians of ${TURNS})`,
+      `  ${''.padEnd(width)}  ${'flow'.padStart(7)}  ${'bare'.padStart(7)}`,
+      ...rows.map(([label, f, b]) => `  ${label.padEnd(width)}  ${of(flow, f).padStart(7)}  ${of(bare, b).padStart(7)}`),
+    ].join('\n') + '\n',
+  );
 }
 
 /**
@@ -253,12 +377,13 @@ export async function run(): Promise<BenchRow[]> {
     const bare = await BareVoiceLoop.start({
       asr: { vad, modelDir: a.modelDir, language: a.language },
       llm: { engine: { modelPath: llm.modelPath, threads: llm.threads, contextSize: llm.contextSize }, settings: controllerSettings(llm) },
-      tts: { modelPath: p.voicePath, threads: p.threads, synth: { lengthScale: p.lengthScale, noiseScale: p.noiseScale, noiseW: p.noiseW, speakerId: p.speakerId, sentenceSilence: p.sentenceSilence } },
+      tts: { modelPath: p.voicePath, threads: p.threads, frameMs: p.frameMs, synth: { lengthScale: p.lengthScale, noiseScale: p.noiseScale, noiseW: p.noiseW, speakerId: p.speakerId, sentenceSilence: p.sentenceSilence } },
       sink: { path: join(dir, 'bare-sink.wav'), sampleRate: rate, framesPerBuffer: sinkBuffer },
       clip: mic.samples,
       frame,
     });
     const stages = await turns(models, mic.path, join(dir, 'spoken.wav'), bare).finally(() => bare.close());
+    printNotes(stages.notes);
     const bareVad = vadOnset(vad, mic.samples, frame, TURNS);
     const bareCancel = await queueCancel(dir, rate, sinkBuffer, TURNS);
     const silenced = await bargeIns(models, mic.path, join(dir, 'barge-in.wav'), bareVad.onsetFrame, bareVad.vadStartMs);
