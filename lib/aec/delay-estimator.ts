@@ -14,7 +14,7 @@ const MIN_REFERENCE_LEVEL = 1000;
 const ECHO_PEAK = 12;
 const DELAY_PEAK = 15;
 /** Windows with a loud reference and no peak before the microphone counts as not hearing the speaker. */
-const ECHO_LESS_WINDOWS = 4;
+const ECHO_LESS_WINDOWS = 2;
 /**
  * Estimates in a row that must agree (within AGREE samples) before one is
  * reported: moving the delay makes the filter start over, so a stray peak
