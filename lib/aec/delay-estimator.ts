@@ -38,6 +38,8 @@ export class DelayEstimator {
   private readonly refSpectrum: Float64Array;
   private readonly correlation: Float64Array;
   private filled = 0;
+  /** Where the next block goes in the `mic` and `ref` rings (the oldest sample is there too). */
+  private write = 0;
   private sinceEstimate = 0;
   private recent: number[] = [];
 
@@ -64,13 +66,13 @@ export class DelayEstimator {
   echoHeard: boolean | undefined;
   private silentWindows = 0;
 
-  /** Adds one block of each; returns the delay in samples when a new estimate is sure of it. */
+  /** Adds one block of each (a size that divides WINDOW); returns the delay in samples when a new estimate is sure of it. */
   push(mic: Float64Array, ref: Float64Array): number | undefined {
+    // Rings, unrolled only when an estimate is made (shifting a second of audio per 8 ms block would not be free).
     const n = mic.length;
-    this.mic.copyWithin(0, n);
-    this.mic.set(mic, WINDOW - n);
-    this.ref.copyWithin(0, n);
-    this.ref.set(ref, WINDOW - n);
+    this.mic.set(mic, this.write);
+    this.ref.set(ref, this.write);
+    this.write = (this.write + n) % WINDOW;
     this.filled = Math.min(WINDOW, this.filled + n);
     this.sinceEstimate += n;
     if (this.filled < WINDOW || this.sinceEstimate < HOP) return undefined;
@@ -92,16 +94,21 @@ export class DelayEstimator {
     return agreed ? found : undefined;
   }
 
+  /** A ring, oldest sample first, into the zero-padded FFT frame. */
+  private unroll(ring: Float64Array): void {
+    this.frame.fill(0);
+    this.frame.set(ring.subarray(this.write));
+    this.frame.set(ring.subarray(0, this.write), WINDOW - this.write);
+  }
+
   /** The correlation peak and how far it stands above the average, or undefined while the reference is quiet. */
   private estimate(): { lag: number; ratio: number } | undefined {
     let level = 0;
     for (const v of this.ref) level += v * v;
     if (level / WINDOW < MIN_REFERENCE_LEVEL) return undefined;
-    this.frame.fill(0);
-    this.frame.set(this.mic);
+    this.unroll(this.mic);
     this.fft.forward(this.frame, this.micSpectrum);
-    this.frame.fill(0);
-    this.frame.set(this.ref);
+    this.unroll(this.ref);
     this.fft.forward(this.frame, this.refSpectrum);
     const m = this.micSpectrum;
     const r = this.refSpectrum;

@@ -60,7 +60,9 @@ export class EchoCanceller {
   private filled = 0;
   private readonly farEnergy: number[];
   private farSum = 0;
-  private pending: number[];
+  /** Cleaned samples not yet returned (the first `latencySamples` of them silence). */
+  private pending: Float64Array;
+  private pendingLength: number;
 
   private readonly cutEchoOnly: boolean;
   /** The delay estimator sees the echo elsewhere than where the filter learnt it: stale until it starts over. */
@@ -78,7 +80,8 @@ export class EchoCanceller {
     // The echo of a block can reach the mic as late as the largest delay plus the tail.
     this.farEnergy = new Array<number>(Math.ceil(maxDelay / BLOCK) + partitions).fill(0);
     // The suppressor's first output is already one block of silence (its overlap).
-    this.pending = new Array<number>(this.latencySamples - BLOCK).fill(0);
+    this.pending = new Float64Array(4 * BLOCK);
+    this.pendingLength = this.latencySamples - BLOCK;
   }
 
   get state(): EchoState {
@@ -108,7 +111,8 @@ export class EchoCanceller {
     }
     const out = new Int16Array(mic.length);
     for (let i = 0; i < out.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round(this.pending[i])));
-    this.pending = this.pending.slice(mic.length);
+    this.pending.copyWithin(0, mic.length, this.pendingLength);
+    this.pendingLength -= mic.length;
     return out;
   }
 
@@ -135,7 +139,14 @@ export class EchoCanceller {
     this.doubleTalk.update(sumSquares(this.micBlock), sumSquares(this.linearOut), sumSquares(this.filter.echo), dot(this.micBlock, this.filter.echo), sumSquares(this.refBlock), this.echoPossible, this.pathMoved);
     // No echo heard: nothing to suppress (the unlearnt filter's estimate would only cut the user).
     this.suppressor.process(this.linearOut, this.filter.echo, this.echoPossible ? this.filter.leak : 0, this.cutEchoOnly && this.echoPossible && !this.doubleTalk.nearEnd, this.cleanBlock);
-    for (const v of this.cleanBlock) this.pending.push(v);
+    if (this.pendingLength + BLOCK > this.pending.length) {
+      // Only when a caller hands over more than a few blocks at once.
+      const grown = new Float64Array(2 * (this.pendingLength + BLOCK));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    this.pending.set(this.cleanBlock, this.pendingLength);
+    this.pendingLength += BLOCK;
   }
 
   /**
