@@ -115,3 +115,21 @@ export function speakerIntoMic(latencyMs: number): () => void {
   const id = execFileSync('pactl', ['load-module', 'module-loopback', 'source=vspk.monitor', 'sink=vmic_in', `latency_msec=${latencyMs}`, 'adjust_time=0'], { encoding: 'utf8' }).trim();
   return () => execFileSync('pactl', ['unload-module', id], { stdio: 'ignore' });
 }
+
+/**
+ * The virtual card for the enclosing describe(): started before its tests,
+ * stopped after them; without PulseAudio they are skipped, saying why.
+ */
+export function useVirtualCard(): void {
+  const missing = virtualCardMissing();
+  before(function () {
+    if (missing) {
+      console.log(`      skipped: ${missing}`);
+      this.skip();
+    }
+    startVirtualCard();
+  });
+  after(() => {
+    if (!missing) stopVirtualCard();
+  });
+}

@@ -10,7 +10,7 @@ import { PlaybackQueue, type TurnReport } from '../../../lib/audio-io/playback-q
 import { SoundCard, type CardState } from '../../../lib/audio-io/sound-card';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording, loudSpan, tone } from '../../support/signal';
-import { ALSA_NAMES, CARD_RATE, playIntoMic, recordSpeaker, startVirtualCard, stopVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER, virtualCardMissing } from '../../support/virtual-card';
+import { ALSA_NAMES, CARD_RATE, playIntoMic, recordSpeaker, useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../../support/virtual-card';
 import { sleep, until } from '../../support/wait';
 
 const FRAME_MS = 20;
@@ -49,20 +49,10 @@ function speakerOn(card: SoundCard) {
 }
 
 
-const missing = virtualCardMissing();
 
 describe('sound devices on the virtual sound card (PulseAudio null sinks)', function () {
   this.timeout(60_000);
-  before(function () {
-    if (missing) {
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
-    startVirtualCard();
-  });
-  after(() => {
-    if (!missing) stopVirtualCard();
-  });
+  useVirtualCard();
 
   it('has the default backend, audify, installed', () => {
     assert.ok(availableBackends().includes('audify'), 'audify must load: it is the default backend');

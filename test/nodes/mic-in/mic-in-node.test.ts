@@ -12,7 +12,7 @@ import soundCard from '../../../nodes/sound-card/sound-card';
 import { collect } from '../../support/node-red';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording } from '../../support/signal';
-import { playIntoMic, startVirtualCard, stopVirtualCard, VIRTUAL_MIC, virtualCardMissing } from '../../support/virtual-card';
+import { playIntoMic, useVirtualCard, VIRTUAL_MIC } from '../../support/virtual-card';
 import { sleep, until } from '../../support/wait';
 
 helper.init(require.resolve('node-red'));
@@ -116,17 +116,7 @@ describe('mic-in node (real Node-RED runtime)', function () {
   });
 
   describe('on the virtual sound card', () => {
-    const missing = virtualCardMissing();
-    before(function () {
-      if (missing) {
-        console.log(`      skipped: ${missing}`);
-        this.skip();
-      }
-      startVirtualCard();
-    });
-    after(() => {
-      if (!missing) stopVirtualCard();
-    });
+    useVirtualCard();
 
     it('sends speech played into the microphone, intact, at 16 kHz from a 48 kHz card', async () => {
       const wav = await readWavMono(CLIP);

@@ -12,7 +12,7 @@ import speakerOut from '../../../nodes/speaker-out/speaker-out';
 import { collect } from '../../support/node-red';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording, loudSpan, tone } from '../../support/signal';
-import { recordSpeaker, startVirtualCard, stopVirtualCard, VIRTUAL_SPEAKER, virtualCardMissing } from '../../support/virtual-card';
+import { recordSpeaker, useVirtualCard, VIRTUAL_SPEAKER } from '../../support/virtual-card';
 import { sleep, until } from '../../support/wait';
 
 helper.init(require.resolve('node-red'));
@@ -137,17 +137,7 @@ describe('speaker-out node (real Node-RED runtime)', function () {
   });
 
   describe('on the virtual sound card', () => {
-    const missing = virtualCardMissing();
-    before(function () {
-      if (missing) {
-        console.log(`      skipped: ${missing}`);
-        this.skip();
-      }
-      startVirtualCard();
-    });
-    after(() => {
-      if (!missing) stopVirtualCard();
-    });
+    useVirtualCard();
     const card = { id: 'card16', type: 'sound-card', backend: 'audify', input: '', output: VIRTUAL_SPEAKER, sampleRate: 16000, frameMs: 20 };
 
     it('plays frames to the device intact', async () => {
