@@ -70,3 +70,13 @@ async function play(reply: Reply, res: ServerResponse): Promise<void> {
   if (reply.cutAfter !== undefined) res.socket?.destroy();
   else res.end();
 }
+
+/** The replay server, also noting when the client dropped a response before its end. */
+export class WatchedReplay extends LlamaReplay {
+  readonly abandonedAt: number[] = [];
+  protected create() {
+    const server = super.create();
+    server.on('request', (_req, res) => res.on('close', () => res.writableFinished || this.abandonedAt.push(performance.now())));
+    return server;
+  }
+}

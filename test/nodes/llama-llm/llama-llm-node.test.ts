@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { makeControl } from '../../../lib/control/protocol';
 import llamaLlm from '../../../nodes/llama-llm/llama-llm';
-import { fixture, LlamaReplay } from '../../support/llama-replay';
+import { fixture, WatchedReplay } from '../../support/llama-replay';
 import { collect, nextMessage } from '../../support/node-red';
 import { SHARED_MODELS } from '../../support/paths';
 
@@ -33,15 +33,6 @@ const spy = (id: string, method: 'status' | 'warn' | 'send') => (helper.getNode(
 const lastStatus = (id: string) => spy(id, 'status').lastCall.args[0] as { fill?: string; text?: string };
 const statusTexts = (id: string) => spy(id, 'status').args.map((a) => (a[0] as { text?: string }).text);
 
-/** The replay server, also noting when the client dropped a response before its end. */
-class WatchedReplay extends LlamaReplay {
-  readonly abandonedAt: number[] = [];
-  protected create() {
-    const server = super.create();
-    server.on('request', (_req, res) => res.on('close', () => res.writableFinished || this.abandonedAt.push(performance.now())));
-    return server;
-  }
-}
 
 /** A TCP port that forwards to the replay server while `up`, and refuses connections while down. */
 class Forwarder {

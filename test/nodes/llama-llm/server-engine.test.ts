@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ChatMessage, GenerateMarks } from '../../../nodes/llama-llm/engine';
 import { ServerEngine, type ServerOptions } from '../../../nodes/llama-llm/server-engine';
-import { fixture, LlamaReplay } from '../../support/llama-replay';
+import { fixture, LlamaReplay, WatchedReplay } from '../../support/llama-replay';
 
 const sampling = { maxTokens: 24, temperature: 0, topK: 40, topP: 0.95, lowLatency: true };
 const messages: ChatMessage[] = [
@@ -26,15 +26,6 @@ async function generate(engine: ServerEngine, signal = new AbortController().sig
   return { text, marks };
 }
 
-/** The replay server, also noting when a response was abandoned by the client. */
-class WatchedReplay extends LlamaReplay {
-  readonly abandonedAt: number[] = [];
-  protected create() {
-    const server = super.create();
-    server.on('request', (_req, res) => res.on('close', () => res.writableFinished || this.abandonedAt.push(performance.now())));
-    return server;
-  }
-}
 
 describe('ServerEngine against a replayed llama-server on 127.0.0.1', () => {
   let server: WatchedReplay;
