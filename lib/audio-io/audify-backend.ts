@@ -6,6 +6,12 @@ import { DeviceError, pickDevice, type AudioBackend, type AudioDevice, type Devi
 const API_PULSE = 4;
 const FORMAT_SINT16 = 0x2;
 const ERROR_UNSPECIFIED = 2;
+/**
+ * RtAudio reports a failed device read or write (PulseAudio server gone, USB
+ * device unplugged) only as a warning, then calls back at full CPU speed with
+ * empty buffers: that warning means the stream is dead.
+ */
+const DEAD_STREAM_WARNING = /audio (read|write) error/;
 
 /**
  * RtAudio through audify. On Linux the PulseAudio API is preferred (PipeWire
@@ -28,6 +34,8 @@ export class AudifyBackend implements AudioBackend {
     const output = request.output !== undefined ? { deviceId: idOf(request.output, 'output'), nChannels: 1 } : null;
     const input = request.input !== undefined ? { deviceId: idOf(request.input, 'input'), nChannels: 1 } : null;
     let closed = false;
+    // Once dead, the stream's empty buffers must not reach the card: they would count as played audio.
+    let dead = false;
     try {
       rt.openStream(
         output,
@@ -36,12 +44,14 @@ export class AudifyBackend implements AudioBackend {
         request.sampleRate,
         request.framesPerBuffer,
         'node-red-realtime-voice',
-        input ? (pcm: Buffer) => handlers.capture?.(bufferToInt16(pcm).slice()) : null,
-        output ? () => handlers.played?.() : null,
+        input ? (pcm: Buffer) => dead || handlers.capture?.(bufferToInt16(pcm).slice()) : null,
+        output ? () => dead || handlers.played?.() : null,
         0 as never,
         (type: number, message: string) => {
-          // Warnings (underruns, xruns) are routine; anything else means the stream is gone.
-          if (type >= ERROR_UNSPECIFIED && !closed) handlers.error?.(new DeviceError('DEVICE_LOST', `audio device failed: ${message}`));
+          // Other warnings (underruns, xruns) are routine.
+          if (dead || closed || (type < ERROR_UNSPECIFIED && !DEAD_STREAM_WARNING.test(message))) return;
+          dead = true;
+          handlers.error?.(new DeviceError('DEVICE_LOST', `audio device failed: ${message}`));
         },
       );
       rt.start();
