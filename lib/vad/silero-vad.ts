@@ -137,6 +137,12 @@ export class SileroVad {
       if (this.open >= 0 && this.consumed - this.open >= this.settings.maxSpeech * VAD_SAMPLE_RATE) {
         this.vad.flush();
         this.collect(events, 'max-length');
+        // So that speech going on starts the next utterance right at the cut,
+        // the reset VAD gets again what sherpa-onnx held past the segment's
+        // end (the last window, unscored as it runs one behind; none for v4).
+        // Fresh, it needs min speech to start: a shorter burst is dropped.
+        const held = Math.min(WINDOW, Math.max(0, this.consumed - this.floor));
+        this.restart(this.window.subarray(WINDOW - held));
       }
     }
     return events;
@@ -147,14 +153,8 @@ export class SileroVad {
     const events: VadEvent[] = [];
     this.vad.flush();
     this.collect(events, 'flush');
-    // sherpa-onnx's flush() ends the segment but leaves Silero's own state in
-    // speech (or counting the end-of-speech silence): the next window, even
-    // silence, would open a phantom utterance (a false barge-in after mute or
-    // a mic restart) or an empty one ("circular-buffer.cc Invalid n"). Reset
-    // it. That also restarts sherpa-onnx's positions at 0, so keep our clock:
-    // its sample 0 is now our `consumed` (the partial window still to feed).
-    this.vad.reset();
-    this.base = this.floor = this.consumed;
+    // A new recording: what sherpa-onnx held of the old one is not fed again.
+    this.restart();
     return events;
   }
 
@@ -166,6 +166,22 @@ export class SileroVad {
     this.base = 0;
     this.open = -1;
     this.floor = 0;
+  }
+
+  /**
+   * Takes Silero out of speech after sherpa-onnx's flush() (ours, or the
+   * max-length cut): that ends the segment but leaves Silero's own state in
+   * speech (or counting the end-of-speech silence), so the next window, even
+   * silence, would open a phantom utterance (a false barge-in after mute, a
+   * mic restart or a cut just after the user stopped) or an empty one
+   * ("circular-buffer.cc Invalid n"). Resetting also restarts sherpa-onnx's
+   * positions at 0, so keep our clock: its sample 0 is now the first of
+   * `again` (fed to it anew), or our `consumed` (the partial window still to feed).
+   */
+  private restart(again = new Float32Array(0)): void {
+    this.vad.reset();
+    this.base = this.floor = this.consumed - again.length;
+    if (again.length > 0) this.vad.acceptWaveform(again);
   }
 
   private collect(events: VadEvent[], reason: SpeechEnd['reason']): void {

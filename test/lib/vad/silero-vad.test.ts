@@ -84,18 +84,24 @@ describe('SileroVad (lib/vad, real Silero v6.2 on the shared clips)', () => {
   });
 
   it('cuts speech longer than max speech and goes on with a new utterance at the cut', async () => {
-    const audio = await clip('arctic_aew_a0001'); // 3.5 s of speech
-    const events = run(audio, 320, new SileroVad({ model, maxSpeech: 1.5 }));
+    const audio = await clip('arctic_aew_a0001'); // 3.5 s of speech, still going at the cut 3 s in
+    const truth = energyBoundaries(audio.subarray(LEAD));
+    const events = run(audio, 320, new SileroVad({ model, maxSpeech: 3 }));
     assert.deepEqual(
       events.map((e) => (e.type === 'speech-end' ? e.reason : e.type)),
-      ['speech-start', 'max-length', 'speech-start', 'max-length', 'speech-start', 'silence'],
+      ['speech-start', 'max-length', 'speech-start', 'silence'],
     );
-    const ends = events.filter((e): e is SpeechEnd => e.type === 'speech-end');
-    const starts = events.filter((e): e is SpeechStart => e.type === 'speech-start');
-    for (const e of ends.slice(0, 2)) assert.ok(ms(e.end - e.start) <= 1500 && ms(e.end - e.start) >= 1500 - 64, `${ms(e.end - e.start)} ms`);
-    // No audio lost or heard twice: each piece starts where the last was cut.
-    assert.equal(starts[1].start, ends[0].end);
-    assert.equal(starts[2].start, ends[1].end);
+    const [, cut, next, last] = events as [SpeechStart, SpeechEnd, SpeechStart, SpeechEnd];
+    assert.ok(ms(cut.end - cut.start) <= 3000 && ms(cut.end - cut.start) >= 3000 - 64, `${ms(cut.end - cut.start)} ms`);
+    // The VAD starts afresh at the cut: a new barge-in about min speech later.
+    assert.ok(ms(next.at - cut.at) <= 600, `speech-start ${ms(next.at - cut.at)} ms after the cut`);
+    // No audio lost or heard twice: the speech goes on, so the next piece starts where the last was cut.
+    assert.equal(next.start, cut.end);
+    assert.equal(last.start, next.start);
+    // Together the two pieces are the speech, on the stream's clock.
+    assert.ok(Math.abs(ms(cut.start - LEAD - truth.start)) <= 100, `start ${ms(cut.start - LEAD)} vs ${ms(truth.start)} ms`);
+    assert.ok(ms(last.end - LEAD - truth.end) >= -100, `end ${ms(last.end - LEAD)} vs ${ms(truth.end)} ms`);
+    for (const e of [cut, last]) assert.deepEqual(e.samples, audio.subarray(e.start, e.end));
   });
 
   it('ends an utterance in progress on flush', async () => {
@@ -160,6 +166,24 @@ describe('SileroVad (lib/vad, real Silero v6.2 on the shared clips)', () => {
       assert.deepEqual(end.samples, audio.subarray(end.start - offset, end.end - offset));
     });
   }
+
+  // The max-length cut ends the segment with sherpa-onnx's flush() too. Cut in
+  // the end-of-speech silence (the user had just stopped), Silero was left
+  // counting that silence: the silence after the cut opened a phantom
+  // utterance (a false barge-in) and sherpa-onnx logged circular-buffer Invalid n.
+  it('is out of speech after a max-length cut in the silence before speech-end: silence stays silent', async () => {
+    const audio = await clip('arctic_aew_a0001', 1, 5);
+    const truth = energyBoundaries(audio.subarray(LEAD));
+    // The speech starts at 1.12 s and ends at 4.71 s (speech-end due at 5.34 s): cut 3.9 s after the start.
+    const events = run(audio, 320, new SileroVad({ model, maxSpeech: 3.9 }));
+    assert.deepEqual(
+      events.map((e) => (e.type === 'speech-end' ? e.reason : e.type)),
+      ['speech-start', 'max-length'],
+      'nothing in the 4.5 s of silence after the cut',
+    );
+    const cut = events[1] as SpeechEnd;
+    assert.ok(cut.at - LEAD - truth.end >= 0.2 * RATE && cut.at - LEAD - truth.end <= 0.4 * RATE, `cut ${ms(cut.at - LEAD - truth.end)} ms after the speech`);
+  });
 
   it('starts its clock again on reset', async () => {
     const audio = await clip('arctic_axb_a0005');
