@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { freePort, stopNodeRed, waitForEditor } from '../support/node-red-process';
+import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
 import { useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../support/virtual-card';
 
@@ -20,15 +19,13 @@ type DeviceList = { backends: string[]; devices: Array<{ name: string; inputChan
 describe('sound-card device list behind Node-RED admin auth', function () {
   this.timeout(120_000);
   useVirtualCard();
-  let child: ChildProcess;
+  let red: NodeRedProcess;
   let userDir: string;
   let base: string;
-  let log = '';
 
   before(async () => {
     userDir = mkdtempSync(join(tmpdir(), 'rv-auth-'));
     const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     const users = [
       { username: 'admin', password: bcrypt.hashSync(PASSWORD, 8), permissions: '*' },
       { username: 'viewer', password: bcrypt.hashSync(PASSWORD, 8), permissions: 'read' },
@@ -37,14 +34,12 @@ describe('sound-card device list behind Node-RED admin auth', function () {
       join(userDir, 'settings.js'),
       `module.exports = ${JSON.stringify({ uiHost: '127.0.0.1', uiPort: port, nodesDir: [ROOT], telemetry: { enabled: false }, adminAuth: { type: 'credentials', users } })};\n`,
     );
-    child = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d) => (log += d));
-    child.stderr?.on('data', (d) => (log += d));
-    await waitForEditor(base, child, () => log);
+    red = await launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port);
+    base = red.base;
   });
 
   after(async () => {
-    await stopNodeRed(child);
+    await red.stop();
     rmSync(userDir, { recursive: true, force: true });
   });
 

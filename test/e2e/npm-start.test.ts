@@ -1,36 +1,31 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, stopNodeRed, waitForEditor } from '../support/node-red-process';
+import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
 
 describe('npm start', function () {
   this.timeout(120_000);
-  let child: ChildProcess;
+  let red: NodeRedProcess;
   let userDir: string;
   let base: string;
-  let log = '';
+  const log = () => red.log();
 
   before(async () => {
     userDir = mkdtempSync(join(tmpdir(), 'rv-start-'));
     const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+    red = await launchNodeRed([join(ROOT, 'scripts', 'start.mjs')], port, {
       cwd: ROOT,
       // An empty models directory: the start script must say what to do about it.
       env: { ...process.env, PORT: String(port), NODE_RED_USER_DIR: userDir, VOICE_MODELS_DIR: join(userDir, 'models') },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.on('data', (d) => (log += d));
-    child.stderr?.on('data', (d) => (log += d));
-    await waitForEditor(base, child, () => log);
+    base = red.base;
   });
 
   after(async () => {
-    await stopNodeRed(child);
+    await red.stop();
     rmSync(userDir, { recursive: true, force: true });
   });
 
@@ -38,7 +33,7 @@ describe('npm start', function () {
     const res = await fetch(`${base}/`);
     assert.equal(res.status, 200);
     assert.match(await res.text(), /Node-RED/);
-    assert.match(log, new RegExp(`Server now running at ${base.replace(/\./g, '\\.')}`));
+    assert.match(log(), new RegExp(`Server now running at ${base.replace(/\./g, '\\.')}`));
   });
 
   it('deploys the voice-assistant flow on first start and tells what to do about missing models', async () => {
@@ -46,7 +41,7 @@ describe('npm start', function () {
     for (const type of ['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out', 'sound-card']) {
       assert.ok(flows.some((n) => n.type === type), `the deployed flow has a ${type} node`);
     }
-    assert.match(log, /models pull default/);
+    assert.match(log(), /models pull default/);
   });
 
   it('loads every node of the package from the checkout, without errors, in the voice category', async () => {
@@ -155,7 +150,7 @@ describe('npm start', function () {
       const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
       const example = JSON.parse(readFileSync(join(ROOT, 'examples', 'voice-assistant.json'), 'utf8')) as Array<{ type: string; z?: string }>;
       const before = (await (await fetch(`${base}/flows`)).json()) as Array<{ id: string; type: string }>;
-      const logFrom = log.length;
+      const logFrom = log().length;
       // A second browser tab: the editor as a user opens it, next to the flow already deployed.
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const tabErrors: string[] = [];
@@ -245,7 +240,7 @@ describe('npm start', function () {
         assert.deepEqual(flowNodes(added), flowNodes(example), 'every node of the example was deployed');
         const cards = new Set(after.filter((n) => n.type === 'sound-card').map((n) => n.id));
         for (const n of added.filter((x) => x.type === 'mic-in' || x.type === 'speaker-out')) assert.ok(cards.has((n as { card?: string }).card ?? ''), `${n.type} has its sound card`);
-        assert.doesNotMatch(log.slice(logFrom), /missing node types|Error (starting|stopping|adding)|Flows stopped/i);
+        assert.doesNotMatch(log().slice(logFrom), /missing node types|Error (starting|stopping|adding)|Flows stopped/i);
       } finally {
         await tab.close();
       }

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /** A port nobody listens on right now, on 127.0.0.1. */
@@ -12,26 +12,50 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Waits for a Node-RED child process to serve its admin API on `base` (401 counts: it asks for a login). */
-export async function waitForEditor(base: string, child: ChildProcess, output: () => string): Promise<void> {
+/** Node-RED running in a child process, with everything it printed so far. */
+export interface NodeRedProcess {
+  child: ChildProcess;
+  base: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `node <args>` (Node-RED itself, or a script that starts it) that will
+ * listen on `port`, and waits until its admin API answers.
+ */
+export async function launchNodeRed(args: string[], port: number, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<NodeRedProcess> {
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const red: NodeRedProcess = {
+    child,
+    base: `http://127.0.0.1:${port}`,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  await waitForAdminApi(red);
+  return red;
+}
+
+/** 401 counts as up: Node-RED asks for a login. */
+async function waitForAdminApi(red: NodeRedProcess): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Node-RED exited with ${child.exitCode}:\n${output()}`);
+    if (red.child.exitCode !== null) throw new Error(`Node-RED exited with ${red.child.exitCode}:\n${red.log()}`);
     try {
-      const res = await fetch(`${base}/settings`);
+      const res = await fetch(`${red.base}/settings`);
       if (res.ok || res.status === 401) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`Node-RED did not start within 90 s:\n${output()}`);
-}
-
-/** Stops a Node-RED child process and waits for it to be gone. */
-export async function stopNodeRed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  throw new Error(`Node-RED did not start within 90 s:\n${red.log()}`);
 }
