@@ -30,8 +30,16 @@ const MIN_LEAK = 0.005;
 /** Before it is adapted: step relative to the far end's energy, and when to stop using it. */
 const INITIAL_RATE = 0.25;
 const ADAPTED_LEAK = 0.5;
-/** Smoothing of the reference power that normalises the step, per block. */
+/** Smoothing of the reference power that normalises the step, per block, as it falls (it rises at once). */
 const POWER_SMOOTHING = 0.1;
+/**
+ * How much of the step goes where the filter already holds energy (IPNLMS,
+ * Benesty and Gay 2002, per partition): -1 = evenly, 1 = in proportion. A
+ * room's path is sparse (a delay, then a decaying tail): an even step spreads
+ * what one voice's spectrum cannot pin down over every partition, and a new
+ * voice then finds the filter wrong there.
+ */
+const PROPORTIONATE = 0.5;
 
 /**
  * Linear echo cancellation: a partitioned-block frequency-domain adaptive
@@ -81,6 +89,8 @@ export class EchoPathFilter {
   private learned = 0;
   /** Regularisation of the per-bin step: about a 10 LSB noise floor. */
   private readonly floor: number;
+  /** Each partition's share of the step (they average 1). */
+  private readonly shares: Float64Array;
 
   constructor(settings: EchoPathSettings) {
     this.block = settings.block;
@@ -107,6 +117,7 @@ export class EchoPathFilter {
     this.echoPower = bins();
     this.errMean = bins();
     this.echoMean = bins();
+    this.shares = new Float64Array(settings.partitions).fill(1);
   }
 
   /**
@@ -124,7 +135,9 @@ export class EchoPathFilter {
     this.fft.forward(this.refWindow, x0);
     for (let k = 0; k < this.fft.bins; k++) {
       const p = x0[2 * k] ** 2 + x0[2 * k + 1] ** 2;
-      this.power[k] += POWER_SMOOTHING * (p - this.power[k]);
+      // A new voice puts energy in bins that were quiet: a power that lagged behind it
+      // would make the step there far too big, and the filter would blow up.
+      this.power[k] = p > this.power[k] ? p : this.power[k] + POWER_SMOOTHING * (p - this.power[k]);
     }
 
     this.estimate(this.serving, mic, out);
@@ -226,13 +239,15 @@ export class EchoPathFilter {
     this.time.set(error, L);
     this.fft.forward(this.time, this.errSpectrum);
     const e = this.errSpectrum;
+    this.proportionateShares();
     for (let p = 0; p < this.partitions; p++) {
       const x = this.x[(this.newest - p + this.partitions) % this.partitions];
       const g = this.gradient;
+      const share = this.shares[p];
       for (let k = 0; k < this.fft.bins; k++) {
         const re = 2 * k;
         const im = re + 1;
-        const step = this.steps[k] / (this.partitions * this.power[k] + this.floor);
+        const step = (share * this.steps[k]) / (this.partitions * this.power[k] + this.floor);
         // conj(X) · E
         g[re] = step * (x[re] * e[re] + x[im] * e[im]);
         g[im] = step * (x[re] * e[im] - x[im] * e[re]);
@@ -243,6 +258,21 @@ export class EchoPathFilter {
       this.fft.forward(this.time, g);
       const w = this.learning[p];
       for (let k = 0; k < 2 * this.fft.bins; k++) w[k] += g[k];
+    }
+  }
+
+  /** Partition p's share: (1 - a) / 2 + (1 + a) / 2 · P · |w_p| / Σ|w| (a = PROPORTIONATE); even while the filter is empty. */
+  private proportionateShares(): void {
+    let total = 0;
+    for (let p = 0; p < this.partitions; p++) {
+      const w = this.learning[p];
+      let energy = 0;
+      for (let k = 0; k < w.length; k++) energy += w[k] * w[k];
+      this.shares[p] = Math.sqrt(energy);
+      total += this.shares[p];
+    }
+    for (let p = 0; p < this.partitions; p++) {
+      this.shares[p] = total > 0 ? (1 - PROPORTIONATE) / 2 + ((1 + PROPORTIONATE) / 2) * ((this.partitions * this.shares[p]) / total) : 1;
     }
   }
 

@@ -97,6 +97,20 @@ describe('echo canceller (lib/aec)', function () {
       const recovered = erleBySecond(mic, cleaned, far, 15, 30);
       assert.ok(median(recovered) >= 25, `ERLE 5 s after the jump: ${median(recovered).toFixed(1)} dB`);
     });
+
+    it('hears no barge-in when the assistant changes voice (a filter fitted to one voice only broke on the next)', () => {
+      // The speaker heard through a pure delay: the three cases gave a false speech-start at the
+      // second voice's onset with an evenly stepped filter whose power followed rises slowly.
+      for (const [seed, delay] of [[13, 4233], [13, 5603], [11, 5603]]) {
+        const lead = Math.round(0.22 * RATE);
+        const far = new Int16Array(lead + 17 * RATE);
+        far.set(speech(v.assistant, 16, seed), lead);
+        const mic = new Int16Array(far.length);
+        mic.set(far.subarray(0, far.length - delay), delay);
+        const starts = speechStarts(cancel(mic, far).out.subarray(lead)).filter((s) => s >= 3 * RATE);
+        assert.deepEqual(starts.map((s) => (s / RATE).toFixed(2)), [], `seed ${seed}, delay ${delay} samples: speech-starts (s)`);
+      }
+    });
   });
 
   it('lets the user through while the assistant talks into a headset (no echo at all) once it has heard there is none', async () => {
