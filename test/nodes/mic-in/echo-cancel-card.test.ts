@@ -63,7 +63,9 @@ describe('mic-in echo cancellation on the virtual sound card (speaker looped int
     // The user talks over the assistant after 11 s of it (the canceller learns the room meanwhile).
     await sleep(11_000);
     const userAt = heard.length - startFrames;
-    await playIntoMic(user);
+    // A deep feeder buffer: a busy machine starving pacat's 20 ms one would cut a gap into the user (the
+    // source, not the canceller), and the user starts that much later (the search below allows a second).
+    await playIntoMic(user, { latencyMs: 200 });
     await sleep(6_000);
 
     const raw = samplesOf(heard.slice(startFrames));
