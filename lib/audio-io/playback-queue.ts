@@ -69,6 +69,9 @@ interface Buffer {
   last: boolean;
 }
 
+/** How long a reply from piper-tts may pause (waiting for its LLM) before it counts as over without its end mark. */
+const SPOKEN_REPLY_IDLE_MS = 30_000;
+
 /**
  * The speaker's queue. Audio arrives per turn in frames of any size; the
  * device wants fixed buffers. Only `lead` buffers sit in the device's own
@@ -77,9 +80,6 @@ interface Buffer {
  * takes is counted against its turn: that is how tts-start, tts-end and the
  * spoken part of a cut reply are known.
  */
-/** How long a reply from piper-tts may pause (waiting for its LLM) before it counts as over without its end mark. */
-const SPOKEN_REPLY_IDLE_MS = 30_000;
-
 export class PlaybackQueue {
   private readonly turns = new Map<string, Turn>();
   private pending: Buffer[] = [];

@@ -33,7 +33,6 @@ const spy = (id: string, method: 'status' | 'warn' | 'send') => (helper.getNode(
 const lastStatus = (id: string) => spy(id, 'status').lastCall.args[0] as { fill?: string; text?: string };
 const statusTexts = (id: string) => spy(id, 'status').args.map((a) => (a[0] as { text?: string }).text);
 
-
 /** A TCP port that forwards to the replay server while `up`, and refuses connections while down. */
 class Forwarder {
   private server: Server | undefined;

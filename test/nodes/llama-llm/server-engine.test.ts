@@ -26,7 +26,6 @@ async function generate(engine: ServerEngine, signal = new AbortController().sig
   return { text, marks };
 }
 
-
 describe('ServerEngine against a replayed llama-server on 127.0.0.1', () => {
   let server: WatchedReplay;
   const engines: ServerEngine[] = [];
