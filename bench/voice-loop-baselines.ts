@@ -33,7 +33,7 @@ import { EngineHost } from '../lib/engine/host';
 import { SentenceChunker } from '../lib/text/sentence-chunker';
 import type { SentenceAudio, SynthesizeRequest } from '../lib/tts/piper-engine';
 import { SileroVad, VAD_SAMPLE_RATE, type VadSettings } from '../lib/vad/silero-vad';
-import type { LlmSettings } from '../nodes/llama-llm/controller';
+import { warmUpMessages, type LlmSettings } from '../nodes/llama-llm/controller';
 import type { ChatMessage } from '../nodes/llama-llm/engine';
 import { EmbeddedEngine, type EmbeddedOptions } from '../nodes/llama-llm/embedded-engine';
 import { tone } from '../test/support/signal';
@@ -105,13 +105,12 @@ export class BareVoiceLoop {
     // The engine modules and options the asr and piper-tts nodes hand their EngineHost.
     const asr = new EngineHost({ modulePath: require.resolve('../lib/asr/asr-engine'), name: 'bare asr', options: settings.asr });
     const tts = new EngineHost({ modulePath: require.resolve('../lib/tts/piper-engine'), name: 'bare piper', options: { modelPath: settings.tts.modelPath, threads: settings.tts.threads } });
-    const { systemPrompt, style } = settings.llm.settings;
-    const system = [systemPrompt, style].filter((s) => s.trim()).join('\n\n');
-    const head = system ? [{ role: 'system' as const, content: system }] : [];
+    const warmUp = warmUpMessages(settings.llm.settings);
+    const head = warmUp.filter((m) => m.role === 'system');
     const llm = new EmbeddedEngine(settings.llm.engine);
     try {
       // The node's warm-up: the prompt prefix is cached as in the node.
-      await Promise.all([asr.start(), tts.start(), llm.start([...head, { role: 'user', content: 'Hello' }])]);
+      await Promise.all([asr.start(), tts.start(), llm.start(warmUp)]);
     } catch (err) {
       await Promise.all([asr.close(), tts.close(), llm.close()]);
       throw err;

@@ -60,13 +60,11 @@ export class LlmController {
 
   /** The system prompt and a greeting: what the engine warms up with, so the prompt prefix is cached. */
   warmUpMessages(): ChatMessage[] {
-    const system = this.system();
-    return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: 'Hello' }];
+    return warmUpMessages(this.settings);
   }
 
-  /** The system prompt followed by the style's vocabulary and personality. */
   private system(): string {
-    return [this.settings.systemPrompt, this.settings.style].filter((s) => s.trim()).join('\n\n');
+    return systemPrompt(this.settings);
   }
 
   /** Handles one input message: control, reset, or a text turn. Resolves when the turn is over. */
@@ -239,4 +237,15 @@ export class LlmController {
     for (const summary of this.summaries) summary.abort();
     if (this.running) await this.stop(this.running);
   }
+}
+
+/** The system prompt followed by the style's vocabulary and personality ('' when both are empty). */
+export function systemPrompt(settings: Pick<LlmSettings, 'systemPrompt' | 'style'>): string {
+  return [settings.systemPrompt, settings.style].filter((s) => s.trim()).join('\n\n');
+}
+
+/** The system prompt and a greeting: what an engine warms up with, so the prompt prefix is cached. */
+export function warmUpMessages(settings: Pick<LlmSettings, 'systemPrompt' | 'style'>): ChatMessage[] {
+  const system = systemPrompt(settings);
+  return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: 'Hello' }];
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AsrEvent } from '../../lib/asr/asr-engine';
+import { transcribeWith } from '../support/transcribe';
 import { readWavMono } from '../../lib/audio/wav';
 import { EngineHost } from '../../lib/engine/host';
 import { scoringWords, wordErrors } from '../../lib/text/wer';
@@ -30,18 +30,11 @@ describe('quality: word error rate on the ARCTIC clips (real recogniser)', funct
     try {
       for (const [file, , reference] of refs) {
         const { samples } = await readWavMono(join(TESTDATA, file));
-        const audio = new Float32Array(samples.length + 16000);
-        audio.set(samples);
-        const finals: string[] = [];
-        for (let i = 0; i < audio.length; i += 320) {
-          for (const e of await host.call<AsrEvent[]>('audio', audio.slice(i, i + 320))) if (e.type === 'final') finals.push(e.text);
-        }
-        for (const e of await host.call<AsrEvent[]>('flush', new Float32Array(0))) if (e.type === 'final') finals.push(e.text);
+        const heard = await transcribeWith(host, samples);
         const ref = scoringWords(reference);
-        const hyp = scoringWords(finals.join(' '));
-        errors += wordErrors(ref, hyp);
+        errors += wordErrors(ref, scoringWords(heard));
         words += ref.length;
-        console.log(`      ${file}: "${finals.join(' ')}"`);
+        console.log(`      ${file}: "${heard}"`);
       }
     } finally {
       await host.close();

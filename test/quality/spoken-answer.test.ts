@@ -68,7 +68,7 @@ describe('quality: the spoken answer of the shipped flow, transcribed back (real
       const ref = scoringWords(reply);
       assert.ok(ref.length > 0, `the reply has words: "${reply}"`);
       const wer = wordErrors(ref, scoringWords(heard)) / ref.length;
-      console.log(`      ${recogniser.name}, ${voice.name}, ${chat?.name ?? 'stories260K (tiny)'}`);
+      console.log(`      ${recogniser.name}, ${voice.name}, ${chat.name}`);
       console.log(`      asked "${question.find((q) => q.topic === 'transcript' && !q.partial)?.payload ?? ''}"; replied "${reply}"; heard "${heard}" (WER ${(wer * 100).toFixed(0)} %)`);
       assert.ok(wer <= 0.25, `WER ${(wer * 100).toFixed(0)} % between the reply and what the recogniser heard in the spoken answer`);
     } finally {

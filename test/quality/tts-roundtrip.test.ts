@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { AsrEvent } from '../../lib/asr/asr-engine';
+import { transcribeWith } from '../support/transcribe';
 import { resample } from '../../lib/audio/resample';
 import { EngineHost } from '../../lib/engine/host';
 import type { SentenceAudio } from '../../lib/tts/piper-engine';
@@ -28,16 +28,12 @@ describe('quality: TTS round trip (real Piper voice → real recogniser)', funct
         const parts: SentenceAudio[] = [];
         await tts.call('synthesize', { text: sentence }, { onChunk: (c) => parts.push(c as SentenceAudio) });
         const speech = resample(parts[0].samples, parts[0].sampleRate, 16000);
-        const audio = new Float32Array(8000 + speech.length + 16000);
+        const audio = new Float32Array(8000 + speech.length);
         audio.set(speech, 8000);
-        const finals: string[] = [];
-        for (let i = 0; i < audio.length; i += 320) {
-          for (const e of await recogniser.call<AsrEvent[]>('audio', audio.slice(i, i + 320))) if (e.type === 'final') finals.push(e.text);
-        }
-        for (const e of await recogniser.call<AsrEvent[]>('flush', new Float32Array(0))) if (e.type === 'final') finals.push(e.text);
+        const heard = await transcribeWith(recogniser, audio);
         const ref = scoringWords(sentence);
-        const rate = wordErrors(ref, scoringWords(finals.join(' '))) / ref.length;
-        console.log(`      "${sentence}" → "${finals.join(' ')}" (WER ${(rate * 100).toFixed(0)} %)`);
+        const rate = wordErrors(ref, scoringWords(heard)) / ref.length;
+        console.log(`      "${sentence}" → "${heard}" (WER ${(rate * 100).toFixed(0)} %)`);
         assert.ok(rate <= 0.2, `WER ${rate} for "${sentence}"`);
       }
     } finally {

@@ -59,19 +59,8 @@ export function playIntoMic(samples: Int16Array, options: { latencyMs?: number }
 
 /** Records what the app plays on the virtual speaker until stop() is called. */
 export function recordSpeaker(): { stop(): Promise<Int16Array> } {
-  const chunks: Buffer[] = [];
-  const p: ChildProcess = spawn('parec', ['-d', 'vspk.monitor', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', '--latency-msec=10'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  p.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        p.once('exit', () => {
-          const all = Buffer.concat(chunks);
-          resolve(new Int16Array(all.buffer.slice(all.byteOffset, all.byteOffset + (all.length & ~1))));
-        });
-        p.kill('SIGTERM');
-      }),
-  };
+  const recording = recordSpeakerWithClock();
+  return { stop: async () => (await recording.stop()).samples };
 }
 
 /**

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
-import { bufferToInt16, int16ToBuffer } from '../../../lib/audio/pcm';
+import { int16ToBuffer } from '../../../lib/audio/pcm';
 import micIn from '../../../nodes/mic-in/mic-in';
 import soundCard from '../../../nodes/sound-card/sound-card';
 import speakerOut from '../../../nodes/speaker-out/speaker-out';
 import { RATE, speech, speechStarts, voices } from '../../support/echo-room';
-import { collect } from '../../support/node-red';
+import { collect, samplesOf } from '../../support/node-red';
 import { findBetween } from '../../support/signal';
 import { playIntoMic, speakerIntoMic, startVirtualCard, stopVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER, virtualCardMissing } from '../../support/virtual-card';
 import { sleep, until } from '../../support/wait';
@@ -13,7 +13,6 @@ import { sleep, until } from '../../support/wait';
 helper.init(require.resolve('node-red'));
 
 type Frame = { payload?: Buffer };
-const samplesOf = (frames: Frame[]) => Int16Array.from(frames.filter((f) => f.payload).flatMap((f) => Array.from(bufferToInt16(f.payload as Buffer))));
 const energyDb = (x: Int16Array) => 10 * Math.log10(x.reduce((s, v) => s + v * v, 0) / Math.max(1, x.length) + 1e-9);
 
 const flow = [

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
-import { bufferToInt16, float32ToInt16 } from '../../../lib/audio/pcm';
+import { float32ToInt16 } from '../../../lib/audio/pcm';
 import { resample } from '../../../lib/audio/resample';
 import { encodeWav, readWavMono } from '../../../lib/audio/wav';
 import { makeControl } from '../../../lib/control/protocol';
 import micIn from '../../../nodes/mic-in/mic-in';
 import soundCard from '../../../nodes/sound-card/sound-card';
-import { collect } from '../../support/node-red';
+import { collect, samplesOf } from '../../support/node-red';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording } from '../../support/signal';
 import { playIntoMic, useVirtualCard, VIRTUAL_MIC } from '../../support/virtual-card';
@@ -32,7 +32,6 @@ function flow(mic: Record<string, unknown>, extra: Record<string, unknown>[] = [
 }
 
 
-const samplesOf = (frames: Frame[]) => Int16Array.from(frames.filter((f) => f.payload).flatMap((f) => Array.from(bufferToInt16(f.payload as Buffer))));
 const lastStatus = () => (helper.getNode('mic').status as unknown as { lastCall: { args: [{ fill?: string; text?: string }] } }).lastCall.args[0];
 
 describe('mic-in node (real Node-RED runtime)', function () {
