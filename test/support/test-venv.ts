@@ -1,0 +1,20 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** How to make the test virtualenv, for the messages of whatever needs it. */
+export const MAKE_TEST_VENV = 'bash scripts/test-models.sh';
+
+/**
+ * The test virtualenv scripts/test-models.sh makes (the judge, the official Piper):
+ * $RV_TEST_VENV, else <XDG cache>/realtime-voice/test-venv, the script's own default.
+ */
+export function testVenv(): string {
+  return process.env.RV_TEST_VENV || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'realtime-voice', 'test-venv');
+}
+
+/** The test virtualenv's python, or undefined when the virtualenv was not made. */
+export function testVenvPython(): string | undefined {
+  const python = join(testVenv(), process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
+  return existsSync(python) ? python : undefined;
+}
