@@ -59,13 +59,21 @@ describe('Piper phonemes and ids', () => {
     }
   });
 
-  it('keep punctuation and cut sentences the way Piper does', async () => {
-    const s = await phonemize('Hello, world! Dr. Smith has 3.14 apples.', 'en-us');
+  it('keep punctuation and cut sentences the way the official Piper does (espeak-ng\'s clauses)', async () => {
+    const s = await phonemize('Hello, world! Dr. Smith has 3.14 apples. Wait... it costs $1,250 at 3:30 p.m.', 'en-us');
     assert.deepEqual(
       s.map((x) => x.phonemes),
-      ['həlˈoʊ, wˈɜːld!', 'dˈɑːktɚ smˈɪθ hɐz θɹˈiː pɔɪnt wˈʌn fˈɔːɹ ˈæpəlz.'],
+      [
+        'həlˈoʊ, wˈɜːld!',
+        // espeak-ng ends a sentence at a period before a capital, abbreviation or not.
+        'dˈɑːktɚ.',
+        'smˈɪθ hɐz θɹˈiː pɔɪnt wˈʌn fˈɔːɹ ˈæpəlz.',
+        // Piper puts no space after an ellipsis; numbers and times are not cut at their , and :
+        // and the glide ʲ of espeak-ng 1.52 is there (as official Piper 1.8.0 gives this text).
+        'wˈeɪtɪt kˈɔsts dˈɑːlɚ wˈʌn θˈaʊzənd tˈuːhˈʌndɹɪd fˈɪftiʲ æt θɹˈiː θˈɜːɾi pˌiːʲˈɛm.'.normalize('NFD'),
+      ],
     );
-    assert.equal(s[1].text, 'Dr. Smith has 3.14 apples.');
+    assert.equal(s[2].text, 'Smith has 3.14 apples.');
   });
 
   it('phonemizes Chinese with the cmn voice, cutting at 。！', async () => {
