@@ -14,7 +14,7 @@ import { phonemeIds } from '../lib/tts/phoneme-ids';
 import type { SentenceAudio } from '../lib/tts/piper-engine';
 import { phonemize } from '../lib/tts/phonemize';
 import { TtsController } from '../nodes/piper-tts/controller';
-import { firstInstalled } from '../test/support/real-models';
+import { EN_US_VOICES, firstInstalled } from '../test/support/real-models';
 import { writeTinyPiperVoice } from '../test/support/tiny-piper-voice';
 import type { BenchRow } from './table';
 
@@ -23,7 +23,7 @@ const RUNS = 10;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(): Promise<BenchRow[]> {
-  const real = firstInstalled(['tts-piper-en-us-hfc-female-medium', 'tts-piper-en-us-kristin-medium', 'tts-piper-en-us-kathleen-low']);
+  const real = firstInstalled(EN_US_VOICES);
   const scratch = mkdtempSync(join(tmpdir(), 'bench-tts-'));
   const voice = real ? join(real.dir, 'voice.onnx') : writeTinyPiperVoice(scratch);
   const label = `tts (${real ? real.name : 'tiny test voice'})`;
