@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodedError } from '../coded-error';
+import { damagedFileHint } from '../models/damaged-file';
 import { readOnnxMetadata } from './onnx-metadata';
 
 export type RecognizerKind = 'streaming-transducer' | 'streaming-ctc' | 'whisper' | 'moonshine' | 'sensevoice' | 'nemo-ctc';
@@ -112,14 +113,14 @@ export function detectModel(dir: string, language = ''): RecognizerSpec {
           : undefined;
   if (!kind) {
     throw new CodedError(
-      `${model}: its metadata names no recogniser this node runs (model_type "${meta.model_type ?? ''}"; expected SenseVoice or NeMo CTC)`,
+      `${model}: its metadata names no recogniser this node runs (model_type "${meta.model_type ?? ''}"; expected SenseVoice or NeMo CTC): choose another model, or ${damagedFileHint(model)}`,
       'MODEL_UNSUPPORTED',
       'model unsupported',
     );
   }
   const missing = (REQUIRED_KEYS[kind] ?? []).filter((k) => !(k in meta));
   if (missing.length) {
-    throw new CodedError(`${model} lacks the metadata ${missing.join(', ')} that sherpa-onnx needs`, 'MODEL_METADATA_MISSING', 'model metadata missing');
+    throw new CodedError(`${model} lacks the metadata ${missing.join(', ')} that sherpa-onnx needs: ${damagedFileHint(model)}`, 'MODEL_METADATA_MISSING', 'model metadata missing');
   }
   if (kind === 'sensevoice') {
     return {

@@ -7,6 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CodedError } from '../coded-error';
+import { damagedFileHint } from '../models/damaged-file';
 
 const METADATA_PROPS = 14;
 const WIRE_VARINT = 0;
@@ -24,7 +25,7 @@ export function readOnnxMetadata(path: string): Record<string, string> {
 }
 
 function walk(fd: number, size: number, path: string): Record<string, string> {
-  const invalid = () => new CodedError(`${path} is not an ONNX model (unreadable protobuf)`, 'MODEL_INVALID', 'model file invalid');
+  const invalid = () => new CodedError(`${path} is not an ONNX model (unreadable protobuf): ${damagedFileHint(path)}`, 'MODEL_INVALID', 'bad model file');
   const head = Buffer.alloc(20);
   const meta: Record<string, string> = {};
   let pos = 0;

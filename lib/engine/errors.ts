@@ -6,13 +6,15 @@ export class EngineError extends Error {
     message: string,
     readonly code?: string,
     readonly statusText?: string,
+    /** The message without the engine's name in front, for a status line. */
+    readonly reason = message,
   ) {
     super(message);
     this.name = 'EngineError';
   }
 
   static from(e: SerializedError, engine: string): EngineError {
-    const err = new EngineError(`${engine}: ${e.message}`, e.code, e.statusText);
+    const err = new EngineError(`${engine}: ${e.message}`, e.code, e.statusText, e.message);
     if (e.name && e.name !== 'Error') err.name = e.name;
     return err;
   }

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { EngineAbortedError, EngineClosedError, EngineCrashedError, EngineError } from './errors';
 import type { HostToWorker, WorkerToHost } from './messages';
+import { processTransport } from './process-transport';
+import { threadTransport } from './thread-transport';
+import type { EngineTransport, Isolation } from './transport';
 
 export interface EngineHostOptions {
   /** Absolute path of the engine module (exports createEngine). */
@@ -11,6 +12,12 @@ export interface EngineHostOptions {
   options?: unknown;
   /** Used in error messages and logs, e.g. "asr". */
   name?: string;
+  /**
+   * Where the engine runs. 'process' (the default) survives a native library
+   * that aborts or exits on a bad model, at the cost of a copy per message;
+   * 'thread' is for engines that only ever throw.
+   */
+  isolation?: Isolation;
   /** Waits before each restart after a crash; the last one repeats. */
   restartDelaysMs?: number[];
   /** Crashes within `crashWindowMs` after which the host gives up. */
@@ -35,24 +42,15 @@ interface Pending {
   cleanup: () => void;
 }
 
-// Same extension as this file: .js once compiled, .ts when run from source under tsx.
-const WORKER_MAIN = join(__dirname, `worker-main${extname(__filename)}`);
-
-/** Worker threads do not inherit tsx's hooks, so a source checkout loads them first. */
-function startWorker(workerData: unknown): Worker {
-  if (extname(WORKER_MAIN) !== '.ts') return new Worker(WORKER_MAIN, { workerData });
-  const code = `require('tsx/cjs'); require(${JSON.stringify(WORKER_MAIN)});`;
-  return new Worker(code, { eval: true, workerData });
-}
-
 /**
- * Runs a blocking native engine (sherpa-onnx, onnxruntime) in a worker thread
- * so that Node-RED's event loop never waits for inference.
+ * Runs a blocking native engine (sherpa-onnx, onnxruntime) in a child process
+ * or a worker thread, so that Node-RED's event loop never waits for inference
+ * and a crash of the engine costs only its node.
  *
  * Events: 'ready' (info), 'crash' (error), 'restart' (attempt), 'failed' (error).
  */
 export class EngineHost extends EventEmitter {
-  private worker: Worker | undefined;
+  private worker: EngineTransport | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stateValue: EngineState = 'starting';
@@ -80,10 +78,15 @@ export class EngineHost extends EventEmitter {
 
   private spawn(): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const worker = startWorker({ modulePath: this.opts.modulePath, options: this.opts.options });
+      const boot = { modulePath: this.opts.modulePath, options: this.opts.options };
+      const worker = (this.opts.isolation ?? 'process') === 'process' ? processTransport(boot) : threadTransport(boot);
       this.worker = worker;
       let loaded = false;
-      worker.on('message', (m: WorkerToHost) => {
+      const failLoading = (err: Error): void => {
+        this.stateValue = 'failed';
+        reject(err);
+      };
+      worker.onMessage((m: WorkerToHost) => {
         if (m.kind === 'ready') {
           loaded = true;
           this.info = m.info;
@@ -92,30 +95,22 @@ export class EngineHost extends EventEmitter {
           resolve(m.info);
         } else if (m.kind === 'init-error') {
           // A model that cannot load is a configuration problem: restarting would not help.
-          this.stateValue = 'failed';
-          reject(EngineError.from(m.error, this.name));
+          failLoading(EngineError.from(m.error, this.name));
         } else {
           this.route(m);
         }
       });
-      worker.on('error', (err) => {
-        if (!loaded) {
-          this.stateValue = 'failed';
-          reject(new EngineCrashedError(`${this.name}: worker failed while loading: ${err.message}`));
-          return;
-        }
-        this.onCrash(new EngineCrashedError(`${this.name}: engine crashed: ${err.message}`));
+      worker.onError((err) => {
+        if (this.worker !== worker) return;
+        if (!loaded) failLoading(new EngineCrashedError(`${this.name}: worker failed while loading: ${err.message}`));
+        else this.onCrash(new EngineCrashedError(`${this.name}: engine crashed: ${err.message}`));
       });
-      worker.on('exit', (code) => {
+      worker.onExit((how) => {
         if (this.worker !== worker) return;
         this.worker = undefined;
         if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
-        if (!loaded) {
-          this.stateValue = 'failed';
-          reject(new EngineCrashedError(`${this.name}: worker exited with code ${code} while loading`));
-          return;
-        }
-        this.onCrash(new EngineCrashedError(`${this.name}: engine exited unexpectedly (code ${code})`));
+        if (!loaded) failLoading(loadCrash(this.name, how, worker.lastWords()));
+        else this.onCrash(new EngineCrashedError(`${this.name}: engine exited unexpectedly (${how})${said(worker.lastWords())}`));
       });
     });
   }
@@ -138,7 +133,7 @@ export class EngineHost extends EventEmitter {
     if (this.stateValue === 'restarting' || this.stateValue === 'closed' || this.stateValue === 'failed') return;
     const worker = this.worker;
     this.worker = undefined;
-    void worker?.terminate();
+    worker?.kill();
     this.rejectAll(err);
     this.emit('crash', err);
     const now = Date.now();
@@ -195,7 +190,7 @@ export class EngineHost extends EventEmitter {
   }
 
   private post(m: HostToWorker, transfer?: Transferable[]): void {
-    this.worker?.postMessage(m, transfer as never);
+    this.worker?.send(m, transfer);
   }
 
   private rejectAll(err: Error): void {
@@ -215,9 +210,38 @@ export class EngineHost extends EventEmitter {
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ kind: 'shutdown' } satisfies HostToWorker);
+    const exited = new Promise<void>((resolve) => worker.onExit(() => resolve()));
+    worker.send({ kind: 'shutdown' });
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.opts.closeTimeoutMs ?? 2000).unref());
-    if ((await Promise.race([exited, timeout])) === 'timeout') await worker.terminate();
+    if ((await Promise.race([exited, timeout])) === 'timeout') {
+      worker.kill();
+      await exited;
+    }
   }
+}
+
+/**
+ * The last lines a dying engine printed, for an error message (", saying: …"),
+ * without the native stack trace Node adds to an abort (numbered frames).
+ */
+function said(lastWords: string): string {
+  const lines = lastWords
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(\d+: |-----|#)/.test(l) && !/^(Native|JavaScript) stack trace/i.test(l))
+    .slice(-2);
+  return lines.length ? `, saying: ${lines.join(' / ').replace(/\.+$/, '').slice(-400)}` : '';
+}
+
+/**
+ * An engine that died while loading, without reporting an error: a native
+ * library aborted on the model file. Restarting would only crash again.
+ */
+function loadCrash(name: string, how: string, lastWords: string): EngineError {
+  return new EngineError(
+    `${name}: the engine died while loading its model (${how})${said(lastWords)}. ` +
+      'The model file is damaged or is not the kind this node expects: download it again or choose another file, then deploy',
+    'MODEL_UNLOADABLE',
+    'bad model file',
+  );
 }

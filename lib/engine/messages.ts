@@ -1,4 +1,5 @@
-/** What the engine host and its worker thread say to each other. */
+/** What the engine host and its worker (thread or child process) say to each other. */
+import type { EngineBoot } from './transport';
 
 export interface SerializedError {
   name: string;
@@ -10,6 +11,8 @@ export interface SerializedError {
 }
 
 export type HostToWorker =
+  /** A child process's first message: which engine to load (a thread gets it as workerData). */
+  | { kind: 'boot'; boot: EngineBoot }
   | { kind: 'call'; id: number; method: string; payload: unknown }
   | { kind: 'cancel'; id: number }
   | { kind: 'shutdown' };

@@ -30,12 +30,14 @@ export function onInput(node: Node, handler: InputHandler): void {
 
 /**
  * What the status line says about an error: its own `statusText` when it has
- * one (e.g. "server down"), else the first clause of its message.
+ * one (e.g. "server down"), else the first clause of its message (an engine
+ * error's own message, not the engine's name in front of it).
  */
 export function shortReason(err: Error): string {
-  const own = (err as { statusText?: unknown }).statusText;
-  if (typeof own === 'string' && own) return own;
-  return err.message.split(/[:;(]/)[0].trim() || err.name;
+  const { statusText, reason } = err as { statusText?: unknown; reason?: unknown };
+  if (typeof statusText === 'string' && statusText) return statusText;
+  const message = typeof reason === 'string' ? reason : err.message;
+  return message.split(/[:;(]/)[0].trim() || err.name;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { yieldToEvents, type CallContext, type Engine } from '../engine/engine';
+import { damagedFileHint } from '../models/damaged-file';
 import { phonemeIds } from './phoneme-ids';
 import { phonemize } from './phonemize';
 import { loadVoiceConfig, VoiceError, type VoiceConfig } from './voice';
@@ -43,9 +44,11 @@ const REQUIRED_INPUTS = ['input', 'input_lengths', 'scales'];
 
 export async function createEngine({ modelPath, threads = 1 }: PiperOptions): Promise<Engine> {
   const voice = loadVoiceConfig(modelPath);
-  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
+  const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' }).catch((err: Error) => {
+    throw new VoiceError(`${modelPath} is not a readable ONNX voice (${err.message.trim()}): ${damagedFileHint(modelPath)}`, 'VOICE_INVALID');
+  });
   const missing = REQUIRED_INPUTS.filter((n) => !session.inputNames.includes(n));
-  if (missing.length) throw new VoiceError(`${modelPath} is not a Piper voice: it has no input ${missing.join(', ')}`, 'VOICE_UNSUPPORTED');
+  if (missing.length) throw new VoiceError(`${modelPath} is not a Piper voice: it has no input ${missing.join(', ')}: choose a Piper voice, or ${damagedFileHint(modelPath)}`, 'VOICE_UNSUPPORTED');
   // espeak-ng's WASM start-up (~0.3 s) happens now, not in the first reply.
   await phonemize('Ready.', voice.espeakVoice);
   const info: PiperInfo = { sampleRate: voice.sampleRate, numSpeakers: voice.numSpeakers, espeakVoice: voice.espeakVoice, speakers: Object.keys(voice.speakerIdMap) };

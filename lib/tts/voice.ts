@@ -18,6 +18,7 @@ const STATUS_TEXT: Record<string, string> = {
   VOICE_JSON_MISSING: 'voice .json missing',
   VOICE_JSON_BAD: 'bad voice .json',
   VOICE_UNSUPPORTED: 'unsupported voice',
+  VOICE_INVALID: 'bad voice file',
   BAD_SPEAKER: 'bad speaker id',
 };
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { importEsm } from '../../lib/esm';
+import { damagedFileHint } from '../../lib/models/damaged-file';
 import { LlmEngineError, WARM_UP_SAMPLING, type ChatMessage, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from './engine';
 
 export interface EmbeddedOptions {
@@ -49,7 +50,7 @@ export class EmbeddedEngine implements LlmEngine {
     const lib = await importEsm<typeof import('node-llama-cpp')>('node-llama-cpp');
     this.llama = await lib.getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error });
     this.model = await this.llama.loadModel({ modelPath }).catch((err: Error) => {
-      throw new LlmEngineError(`could not load ${modelPath} (${err.message}): is the file a whole GGUF model?`, 'MODEL_BAD');
+      throw new LlmEngineError(`could not load ${modelPath} (${err.message}): the file is not a whole GGUF model: ${damagedFileHint(modelPath)}`, 'MODEL_BAD');
     });
     this.context = await this.model.createContext({ contextSize, threads });
     if (this.closed) throw new LlmEngineError('the node closed while its model was loading', 'CLOSED');

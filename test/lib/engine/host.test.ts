@@ -7,18 +7,63 @@ import { SHARED_MODELS, TESTDATA } from '../../support/paths';
 const TEST_ENGINE = join(__dirname, 'fixtures', 'test-engine.ts');
 const VAD_ENGINE = join(__dirname, '..', '..', '..', 'bench', 'engines', 'silero-vad-engine.ts');
 
+type Where = { threadId: number; pid: number };
+
 describe('EngineHost', () => {
   let host: EngineHost;
   afterEach(async () => {
     await host?.close();
   });
 
-  it('loads the engine in a worker thread and answers requests', async () => {
+  it('loads the engine in a child process by default and answers requests', async () => {
     host = new EngineHost({ modulePath: TEST_ENGINE, name: 'test' });
-    const info = (await host.start()) as { threadId: number };
-    assert.notEqual(info.threadId, threadId, 'engine must not run on the main thread');
+    const info = (await host.start()) as Where;
+    assert.notEqual(info.pid, process.pid, 'engine must run in its own process');
     assert.deepEqual(await host.call('echo', { a: [1, 2] }), { a: [1, 2] });
     assert.equal(host.state, 'ready');
+  });
+
+  it('loads the engine in a worker thread when asked, and answers requests', async () => {
+    host = new EngineHost({ modulePath: TEST_ENGINE, name: 'test', isolation: 'thread' });
+    const info = (await host.start()) as Where;
+    assert.equal(info.pid, process.pid);
+    assert.notEqual(info.threadId, threadId, 'engine must not run on the main thread');
+    assert.deepEqual(await host.call('echo', { a: [1, 2] }), { a: [1, 2] });
+  });
+
+  it('carries audio across the process boundary as typed arrays, in both directions', async () => {
+    host = new EngineHost({ modulePath: TEST_ENGINE, name: 'test' });
+    const samples = Float32Array.from({ length: 320 }, (_, i) => Math.sin(i / 10));
+    const back = await host.call<Float32Array>('echo', samples);
+    assert.ok(back instanceof Float32Array);
+    assert.deepEqual(Array.from(back), Array.from(samples));
+  });
+
+  it('survives an engine that aborts natively while loading: a clear error, no restart, this process alive', async () => {
+    host = new EngineHost({ modulePath: TEST_ENGINE, name: 'asr', options: { abortLoad: true }, restartDelaysMs: [5] });
+    const restarts: number[] = [];
+    host.on('restart', (n: number) => restarts.push(n));
+    await assert.rejects(host.start(), (err: Error & { code?: string; statusText?: string }) => {
+      assert.equal(err.code, 'MODEL_UNLOADABLE');
+      assert.equal(err.statusText, 'bad model file');
+      assert.match(err.message, /^asr: the engine died while loading its model \(signal SIGABRT\)/);
+      assert.match(err.message, /Protobuf parsing failed/, 'says what the library said before dying');
+      assert.match(err.message, /download it again or choose another file/);
+      return true;
+    });
+    assert.equal(host.state, 'failed');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(restarts, []);
+  });
+
+  it('restarts an engine that aborts natively in the middle of a request', async () => {
+    host = new EngineHost({ modulePath: TEST_ENGINE, name: 'vad', restartDelaysMs: [10] });
+    const first = (await host.start()) as Where;
+    const restarted = new Promise((r) => host.once('ready', r));
+    await assert.rejects(host.call('abort'), { name: 'EngineCrashedError', message: /signal SIGABRT.*Protobuf parsing failed/ });
+    const second = (await restarted) as Where;
+    assert.notEqual(second.pid, first.pid);
+    assert.equal(await host.call('echo', 'back'), 'back');
   });
 
   it('streams chunks in order before the result', async () => {
@@ -65,17 +110,17 @@ describe('EngineHost', () => {
     assert.equal(host.state, 'failed');
   });
 
-  for (const method of ['crash', 'exit'] as const) {
-    it(`isolates a worker that dies (${method}), reports it and restarts`, async () => {
-      host = new EngineHost({ modulePath: TEST_ENGINE, name: 'tts', restartDelaysMs: [10] });
-      const first = (await host.start()) as { threadId: number };
+  for (const [method, isolation] of [['crash', 'process'], ['exit', 'process'], ['crash', 'thread'], ['exit', 'thread']] as const) {
+    it(`isolates a worker that dies (${method}, ${isolation}), reports it and restarts`, async () => {
+      host = new EngineHost({ modulePath: TEST_ENGINE, name: 'tts', restartDelaysMs: [10], isolation });
+      const first = (await host.start()) as Where;
       const crashes: Error[] = [];
       host.on('crash', (e: Error) => crashes.push(e));
       const restarted = new Promise((r) => host.once('ready', r));
       await assert.rejects(host.call(method), { name: 'EngineCrashedError', message: /^tts: engine/ });
-      const second = (await restarted) as { threadId: number };
+      const second = (await restarted) as Where;
       assert.equal(crashes.length, 1);
-      assert.notEqual(second.threadId, first.threadId);
+      assert.notDeepEqual(second, first);
       assert.equal(await host.call('echo', 'back'), 'back');
     });
   }

@@ -1,0 +1,27 @@
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { EngineBoot, EngineTransport } from './transport';
+
+// Same extension as this file: .js once compiled, .ts when run from source under tsx.
+export const WORKER_MAIN = join(__dirname, `worker-main${extname(__filename)}`);
+
+/** Worker threads do not inherit tsx's hooks, so a source checkout loads them first. */
+function startWorker(boot: EngineBoot): Worker {
+  if (extname(WORKER_MAIN) !== '.ts') return new Worker(WORKER_MAIN, { workerData: boot });
+  const code = `require('tsx/cjs'); require(${JSON.stringify(WORKER_MAIN)});`;
+  return new Worker(code, { eval: true, workerData: boot });
+}
+
+/** The engine in a worker thread: audio buffers are transferred, not copied. */
+export function threadTransport(boot: EngineBoot): EngineTransport {
+  const worker = startWorker(boot);
+  return {
+    send: (m, transfer) => worker.postMessage(m, transfer as never),
+    onMessage: (listener) => worker.on('message', listener),
+    onError: (listener) => worker.on('error', listener),
+    onExit: (listener) => worker.once('exit', (code) => listener(`code ${code}`)),
+    kill: () => void worker.terminate(),
+    // A thread shares the process's stderr: a native abort takes the process with it anyway.
+    lastWords: () => '',
+  };
+}
