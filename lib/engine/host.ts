@@ -70,6 +70,11 @@ export class EngineHost extends EventEmitter {
     return this.stateValue;
   }
 
+  /** The process the engine runs in now, when it has its own (for measuring its memory and CPU). */
+  get pid(): number | undefined {
+    return this.worker?.pid;
+  }
+
   /** Starts the worker; resolves once the engine is loaded, rejects if it cannot load. */
   start(): Promise<unknown> {
     if (!this.readyPromise) this.readyPromise = this.spawn();

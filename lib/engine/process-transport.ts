@@ -43,5 +43,6 @@ export function processTransport(boot: EngineBoot): EngineTransport {
       if (!exited) child.kill('SIGKILL');
     },
     lastWords: () => stderr.trim(),
+    pid: child.pid,
   };
 }

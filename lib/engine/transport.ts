@@ -24,4 +24,6 @@ export interface EngineTransport {
   kill(): void;
   /** The last lines the engine's native libraries wrote to stderr, if they could be captured. */
   lastWords(): string;
+  /** The child process's id; undefined for a thread, which shares this process. */
+  readonly pid?: number;
 }
