@@ -1,6 +1,8 @@
 import { BUNDLES, CATALOG, totalSize, type CatalogEntry } from './catalog';
+import { cliCommand } from './command';
 import { DownloadError } from './download';
-import { installModel } from './install';
+import { installModel, MissingFilesError, type MissingFile } from './install';
+import { LocalFiles } from './local-files';
 import { isInstalled, modelsDir } from './models-dir';
 import { progressFor } from './progress';
 import { isHealthy, verifyModel } from './verify';
@@ -17,6 +19,7 @@ const USAGE = `usage: realtime-voice models <command>
 
   list                      every model: kind, size, installed or not, licence
   pull <name|bundle>...     download, check and install (bundles: default, tiny)
+       [--from <folder>]       take the files from a folder (e.g. a USB stick) instead
        [--insecure-no-digest]  also models whose SHA-256 nobody verified
   verify [name]             check installed models (size and SHA-256)
   dir                       print the models directory ($VOICE_MODELS_DIR)
@@ -41,6 +44,37 @@ function distance(a: string, b: string): number {
   return row[b.length];
 }
 
+/** `pull`'s arguments: names, `--from <folder>`, `--insecure-no-digest`; a string is a usage error. */
+function pullArgs(rest: string[]): { names: string[]; from?: string; insecureNoDigest: boolean } | string {
+  const names: string[] = [];
+  let from: string | undefined;
+  let insecureNoDigest = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--insecure-no-digest') insecureNoDigest = true;
+    else if (arg === '--from' || arg.startsWith('--from=')) {
+      from = arg === '--from' ? rest[++i] : arg.slice('--from='.length);
+      if (!from) return '--from needs a folder, e.g. --from /media/usb/models';
+    } else if (arg.startsWith('--')) return `unknown option ${arg}\n${USAGE}`;
+    else names.push(arg);
+  }
+  return { names, from, insecureNoDigest };
+}
+
+/**
+ * The offline way, printed once for a whole pull: every URL with the exact
+ * path the next run takes it from, and that one next run.
+ */
+function offlineSteps(missing: MissingFile[], hosts: string[], again: string): string {
+  const lines = [
+    `\nOffline: cannot reach ${hosts.join(', ')}. On a machine with internet, download these ${missing.length} file(s) and put each at the path after it:`,
+    ...missing.map((m) => `  ${m.url}\n    -> ${m.dest}`),
+    `Then run: ${cliCommand(again)}`,
+    `(Or copy the downloaded files, under any names, into one folder such as a USB stick and run: ${cliCommand(`${again} --from <folder>`)})`,
+  ];
+  return lines.join('\n');
+}
+
 /** Runs `realtime-voice <args>`; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function runCli(args: string[], ctx: CliContext = {}): Promise<number> {
   const catalog = ctx.catalog ?? CATALOG;
@@ -63,7 +97,7 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
       const entry = catalog.find((e) => e.name === name);
       if (!entry) {
         const near = catalog.map((e) => e.name).sort((a, b) => distance(name, a) - distance(name, b))[0];
-        return `unknown model "${name}"${near ? `; did you mean "${near}"?` : ''} (see: realtime-voice models list)`;
+        return `unknown model "${name}"${near ? `; did you mean "${near}"?` : ''} (see: ${cliCommand('models list')})`;
       }
       found.push(entry);
     }
@@ -83,16 +117,29 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
       return 0;
     }
     case 'pull': {
-      const names = rest.filter((a) => !a.startsWith('--'));
-      if (!names.length) {
-        fail('pull needs a model or bundle name, e.g. realtime-voice models pull default');
+      const parsed = pullArgs(rest);
+      if (typeof parsed === 'string') {
+        fail(parsed);
         return 2;
       }
-      const entries = resolve(names);
+      if (!parsed.names.length) {
+        fail(`pull needs a model or bundle name, e.g. ${cliCommand('models pull default')}`);
+        return 2;
+      }
+      const entries = resolve(parsed.names);
       if (typeof entries === 'string') {
         fail(entries);
         return 1;
       }
+      let from: LocalFiles | undefined;
+      try {
+        from = parsed.from === undefined ? undefined : await LocalFiles.scan(parsed.from);
+      } catch (e) {
+        fail((e as Error).message);
+        return 1;
+      }
+      const offlineHosts = new Set<string>();
+      const offline: MissingFile[] = [];
       let failed = 0;
       for (const entry of entries) {
         if (isInstalled(entry, dir) && isHealthy(await verifyModel(entry, dir))) {
@@ -103,7 +150,13 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
         try {
           await installModel(entry, {
             dir,
-            insecureNoDigest: rest.includes('--insecure-no-digest'),
+            insecureNoDigest: parsed.insecureNoDigest,
+            from,
+            offlineHosts,
+            onRefused: (message) => {
+              progress.stop();
+              fail(message);
+            },
             onFile: (f) => {
               progress.stop();
               progress = progressFor(`${entry.name}/${f.path}`, err);
@@ -115,10 +168,17 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
         } catch (e) {
           progress.stop();
           failed++;
-          fail(`${entry.name}: ${(e as Error).message}`);
-          if (e instanceof DownloadError && e.code === 'OFFLINE') break;
+          if (e instanceof MissingFilesError) {
+            say(`${entry.name}: not installed, ${e.missing.length} of ${entry.files.length} file(s) missing`);
+            for (const m of e.missing) {
+              if (m.error instanceof DownloadError && m.error.code === 'OFFLINE') offline.push(m);
+              else fail(`  ${m.url}: ${m.error.message}`);
+            }
+          } else fail(`${entry.name}: ${(e as Error).message}`);
         }
       }
+      if (offline.length) fail(offlineSteps(offline, [...offlineHosts], ['models pull', ...parsed.names].join(' ')));
+      else if (failed) fail(`${failed} model(s) not installed; after fixing the above, run: ${cliCommand(['models pull', ...parsed.names].join(' '))}`);
       return failed ? 1 : 0;
     }
     case 'verify': {
@@ -127,7 +187,7 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
         fail(entries);
         return 1;
       }
-      if (!entries.length) say(`no models installed in ${dir}; try: realtime-voice models pull default`);
+      if (!entries.length) say(`no models installed in ${dir}; install the default bundle with: ${cliCommand('models pull default')}`);
       let bad = 0;
       for (const entry of entries) {
         const reports = await verifyModel(entry, dir);

@@ -25,6 +25,10 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number | null) => void;
   signal?: AbortSignal;
   dispatcher?: Dispatcher;
+  /** The host was found unreachable already: take the file only if it is here, never go online. */
+  offline?: boolean;
+  /** Told when a file put at `dest` by hand is not the right one (it is moved aside, and the download goes on). */
+  onRefused?: (message: string) => void;
 }
 
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -54,13 +58,47 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
 }
 
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Downloads `url` to `dest`: into `dest.partial` first, resuming a partial
- * left by an earlier attempt, checking size and SHA-256 on the way, and
- * renaming into place only when both match, so `dest` is never half a file.
+ * A whole file someone put at `dest` by hand (the offline way): true when it
+ * has the pinned size and SHA-256, so nothing needs downloading. A different
+ * file is refused by name and moved aside to `dest.rejected` (nothing the user
+ * copied is deleted, and the next attempt is not blocked by it).
+ */
+async function acceptPlacedFile({ dest, url, size, sha256, onRefused }: DownloadOptions): Promise<boolean> {
+  if (!(await isFile(dest))) return false;
+  const got = await sizeOf(dest);
+  let wrong = size !== null && got !== size ? `${got} bytes, expected ${size}` : '';
+  if (!wrong && sha256 !== null) {
+    const hash = createHash('sha256');
+    await hashFile(dest, hash);
+    const digest = hash.digest('hex');
+    if (digest !== sha256) wrong = `SHA-256 ${digest}, expected ${sha256}`;
+  }
+  if (!wrong) return true;
+  await rename(dest, `${dest}.rejected`);
+  onRefused?.(`refused ${dest}: it is not the file of ${url} (${wrong}); moved to ${dest}.rejected`);
+  return false;
+}
+
+/**
+ * Gets `url` to `dest`. A whole file already at `dest` (put there by hand)
+ * is taken when its size and SHA-256 match, without going online. Otherwise
+ * it downloads into `dest.partial` first, resuming a partial left by an
+ * earlier attempt (or completed by hand), checking size and SHA-256 on the
+ * way, and renames into place only when both match, so `dest` is never half
+ * a file.
  */
 export async function downloadFile(opts: DownloadOptions): Promise<void> {
   const { url, dest, size, sha256, onProgress, signal } = opts;
+  if (await acceptPlacedFile(opts)) return;
   const partial = `${dest}.partial`;
   let offset = await sizeOf(partial);
   if (size !== null && offset > size) {
@@ -70,12 +108,13 @@ export async function downloadFile(opts: DownloadOptions): Promise<void> {
 
   const hash = createHash('sha256');
   if (size === null || offset < size) {
+    if (opts.offline) throw offlineError(url, 'unreachable earlier in this pull');
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, { headers, signal, dispatcher: opts.dispatcher ?? defaultDispatcher });
     } catch (err) {
-      throw classify(err, url, dest);
+      throw classify(err, url);
     }
     if (res.statusCode === 416) {
       // Our partial does not fit the server's file: start again from zero.
@@ -110,7 +149,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<void> {
         await rm(partial, { force: true });
         throw err;
       }
-      throw classify(err, url, dest);
+      throw classify(err, url);
     }
   } else {
     await hashFile(partial, hash);
@@ -130,16 +169,14 @@ export async function downloadFile(opts: DownloadOptions): Promise<void> {
   await rename(partial, dest);
 }
 
-function classify(err: unknown, url: string, dest: string): Error {
+/** A host that cannot be reached; the caller says what to do (pull lists every file for the offline way). */
+function offlineError(url: string, why: string): DownloadError {
+  return new DownloadError('OFFLINE', `cannot reach ${new URL(url).host} (${why}): you seem to be offline`);
+}
+
+function classify(err: unknown, url: string): Error {
   const code = errorCode(err);
-  if (code && OFFLINE_CODES.has(code)) {
-    const host = new URL(url).host;
-    return new DownloadError(
-      'OFFLINE',
-      `cannot reach ${host} (${code}): you seem to be offline. Download ${url} on a machine with internet, ` +
-        `put it at ${dest}, then run: realtime-voice models verify`,
-    );
-  }
+  if (code && OFFLINE_CODES.has(code)) return offlineError(url, code);
   if (code && RESET_CODES.has(code)) {
     return new DownloadError('CONNECTION_RESET', `connection lost while downloading ${url} (${code}); the partial file is kept and the next try resumes`);
   }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { CatalogEntry, ModelFile } from './catalog';
 import { downloadFile, DownloadError } from './download';
+import type { LocalFiles } from './local-files';
 import { INSTALL_RECORD, modelPath } from './models-dir';
 
 const run = promisify(execFile);
@@ -16,6 +17,40 @@ export interface InstallOptions {
   onFile?: (file: ModelFile) => void;
   onProgress?: (received: number, total: number | null) => void;
   signal?: AbortSignal;
+  /** `pull --from <folder>`: files found there by size and SHA-256 are copied, not downloaded. */
+  from?: LocalFiles;
+  /**
+   * Hosts found unreachable during this pull, shared by its models: the
+   * next files from such a host are not tried again (each try can take a
+   * connect timeout), they are listed for the offline way at once.
+   */
+  offlineHosts?: Set<string>;
+  /** A file put in place by hand was the wrong one (see downloadFile). */
+  onRefused?: (message: string) => void;
+}
+
+/** A file a model needs that could not be had, and where to put it by hand. */
+export interface MissingFile {
+  url: string;
+  /** The exact path `pull` takes the file from on its next run. */
+  dest: string;
+  error: Error;
+}
+
+/** Some of a model's files could not be had: all of them are named, none is installed. */
+export class MissingFilesError extends Error {
+  constructor(
+    readonly model: string,
+    readonly missing: MissingFile[],
+  ) {
+    super(missing.map((m) => `${m.url}: ${m.error.message}`).join('; '));
+    this.name = 'MissingFilesError';
+  }
+
+  /** Every file failed for want of a network: the offline way (files by hand) applies. */
+  get offline(): boolean {
+    return this.missing.every((m) => m.error instanceof DownloadError && m.error.code === 'OFFLINE');
+  }
 }
 
 /** What an install leaves in the model's folder so `verify` can check it later. */
@@ -26,10 +61,36 @@ export interface InstallRecord {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Where `pull` stages a model's files, and takes them from when put there by hand. */
+export function stagingPath(dir: string, entry: Pick<CatalogEntry, 'name'>, file: Pick<ModelFile, 'path'>): string {
+  return join(dir, '.downloads', entry.name, file.path);
+}
+
 /**
- * Downloads and installs one catalog model into <dir>/<name>/. Connection
- * resets are retried and resume where they stopped; archives are unpacked
- * with the system tar (present on Linux, macOS and Windows 10+).
+ * Gets one file to its staging path: already there (by hand), copied from
+ * the --from folder, or downloaded (unless its host is known to be offline).
+ */
+async function fetchFile(file: ModelFile, dest: string, opts: InstallOptions): Promise<void> {
+  const local = await opts.from?.find(file);
+  if (local) await copyFile(local, dest);
+  const host = new URL(file.url).host;
+  const offline = opts.offlineHosts?.has(host) ?? false;
+  try {
+    await withRetries(
+      () => downloadFile({ url: file.url, dest, size: file.size, sha256: file.sha256, onProgress: opts.onProgress, signal: opts.signal, offline, onRefused: opts.onRefused }),
+      opts.retries ?? 3,
+    );
+  } catch (err) {
+    if (err instanceof DownloadError && err.code === 'OFFLINE') opts.offlineHosts?.add(host);
+    throw err;
+  }
+}
+
+/**
+ * Downloads and installs one catalog model into <dir>/<name>/. Every file is
+ * tried before giving up, so that one error names all that is missing.
+ * Connection resets are retried and resume where they stopped; archives are
+ * unpacked with the system tar (present on Linux, macOS and Windows 10+).
  */
 export async function installModel(entry: CatalogEntry, opts: InstallOptions): Promise<string> {
   const unverified = entry.files.filter((f) => f.sha256 === null);
@@ -39,12 +100,22 @@ export async function installModel(entry: CatalogEntry, opts: InstallOptions): P
   const target = modelPath(entry, opts.dir);
   const staging = join(opts.dir, '.downloads', entry.name);
   await mkdir(staging, { recursive: true });
+  const missing: MissingFile[] = [];
+  for (const file of entry.files) {
+    opts.onFile?.(file);
+    const dest = stagingPath(opts.dir, entry, file);
+    try {
+      await fetchFile(file, dest, opts);
+    } catch (err) {
+      missing.push({ url: file.url, dest, error: err instanceof Error ? err : new Error(String(err)) });
+    }
+  }
+  if (missing.length) throw new MissingFilesError(entry.name, missing);
+
   await mkdir(target, { recursive: true });
   const record: InstallRecord = { name: entry.name, files: [] };
   for (const file of entry.files) {
-    opts.onFile?.(file);
-    const downloaded = join(staging, file.path);
-    await withRetries(() => downloadFile({ url: file.url, dest: downloaded, size: file.size, sha256: file.sha256, onProgress: opts.onProgress, signal: opts.signal }), opts.retries ?? 3);
+    const downloaded = stagingPath(opts.dir, entry, file);
     if (file.archive) {
       record.files.push(...(await unpack(downloaded, target)));
       await rm(downloaded, { force: true });

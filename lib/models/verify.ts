@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CatalogEntry } from './catalog';
+import { pullCommand } from './command';
 import { INSTALL_RECORD, modelPath } from './models-dir';
 import type { InstallRecord } from './install';
 
@@ -31,7 +32,7 @@ export async function verifyModel(entry: CatalogEntry, dir: string): Promise<Fil
   try {
     record = JSON.parse(await readFile(join(folder, INSTALL_RECORD), 'utf8')) as InstallRecord;
   } catch {
-    return entry.files.map((f) => ({ path: f.path, state: 'missing', detail: `not installed: realtime-voice models pull ${entry.name}` }));
+    return entry.files.map((f) => ({ path: f.path, state: 'missing', detail: `not installed: ${pullCommand(entry.name)}` }));
   }
   const reports: FileReport[] = [];
   for (const file of record.files) {

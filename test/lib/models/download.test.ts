@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadFile } from '../../../lib/models/download';
@@ -76,17 +76,33 @@ describe('downloadFile against a real HTTP server on 127.0.0.1', () => {
     assert.equal(resumed?.headers.range, `bytes=${kept}-`);
   });
 
-  it('says clearly what to do when offline (nothing listens)', async () => {
+  it('says it is offline when nothing listens (pull then lists the files for the offline way)', async () => {
     const closed = await new FileServer().start();
     const url = `${closed.base}/model.onnx`;
     await closed.stop();
     const dest = join(dir, 'model.onnx');
-    await assert.rejects(downloadFile({ url, dest, size: 10, sha256: null }), (err: Error & { code: string }) => {
-      assert.equal(err.code, 'OFFLINE');
-      assert.match(err.message, /you seem to be offline/);
-      assert.ok(err.message.includes(`Download ${url}`) && err.message.includes(`put it at ${dest}`));
-      assert.match(err.message, /realtime-voice models verify/);
-      return true;
+    await assert.rejects(downloadFile({ url, dest, size: 10, sha256: null }), {
+      code: 'OFFLINE',
+      message: new RegExp(`cannot reach ${new URL(url).host} \\(ECONNREFUSED\\): you seem to be offline`),
     });
+  });
+
+  it('takes a whole, right file put at dest by hand without asking the server', async () => {
+    const dest = join(dir, 'model.onnx');
+    writeFileSync(dest, good.body);
+    const before = server.requests.length;
+    await downloadFile({ url: `${server.base}/good.bin`, dest, size: good.body.length, sha256: good.sha256 });
+    assert.equal(server.requests.length, before);
+    assert.deepEqual(readFileSync(dest), good.body);
+  });
+
+  it('moves a wrong file put at dest aside, says so, and downloads the right one', async () => {
+    const dest = join(dir, 'model.onnx');
+    writeFileSync(dest, good.body.subarray(0, 1000));
+    const refused: string[] = [];
+    await downloadFile({ url: `${server.base}/good.bin`, dest, size: good.body.length, sha256: good.sha256, onRefused: (m) => refused.push(m) });
+    assert.deepEqual(readFileSync(dest), good.body);
+    assert.equal(statSync(`${dest}.rejected`).size, 1000);
+    assert.deepEqual(refused, [`refused ${dest}: it is not the file of ${server.base}/good.bin (1000 bytes, expected ${good.body.length}); moved to ${dest}.rejected`]);
   });
 });
