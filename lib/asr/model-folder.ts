@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodedError } from '../coded-error';
 import { damagedFileHint } from '../models/damaged-file';
+import { MISSING_MODEL_STATUS, missingModelMessage } from '../models/missing-model';
 import { readOnnxMetadata } from './onnx-metadata';
 
 export type RecognizerKind = 'streaming-transducer' | 'streaming-ctc' | 'whisper' | 'moonshine' | 'sensevoice' | 'nemo-ctc';
@@ -36,7 +37,7 @@ const BLANKS = ['<blk>', '<eps>', '<blank>'];
 const NEMO_CTC_TYPES = ['EncDecCTCModelBPE', 'EncDecCTCModel', 'EncDecHybridRNNTCTCBPEModel'];
 
 export function detectModel(dir: string, language = ''): RecognizerSpec {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CodedError(`model folder not found: ${dir}`, 'MODEL_MISSING', 'model missing');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CodedError(missingModelMessage('asr', 'recogniser model folder', dir), 'MODEL_MISSING', MISSING_MODEL_STATUS.asr);
   const folder = new Folder(dir);
   const feat = { sampleRate: 16000, featureDim: 80 };
   // One thread: the LLM on the same machine needs the other cores more.

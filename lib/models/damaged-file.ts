@@ -1,6 +1,5 @@
-import { relative, sep } from 'node:path';
-import { CATALOG } from './catalog';
-import { modelsDir } from './models-dir';
+import { pullCommand } from './command';
+import { catalogNameOf } from './installed';
 
 /**
  * The next step for a model file that is there but cannot be used (cut short
@@ -9,8 +8,6 @@ import { modelsDir } from './models-dir';
  * file must be replaced by the user.
  */
 export function damagedFileHint(path: string): string {
-  const inside = relative(modelsDir(), path);
-  const name = inside.split(sep)[0];
-  if (!inside.startsWith('..') && CATALOG.some((e) => e.name === name)) return `download it again with "npx realtime-voice models pull ${name}", then deploy`;
-  return 'download it again or choose another file, then deploy';
+  const name = catalogNameOf(path);
+  return name ? `download it again with "${pullCommand(name)}", then deploy` : 'download it again or choose another file, then deploy';
 }

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { CATALOG, type ModelKind } from './catalog';
-import { isInstalled, modelPath } from './models-dir';
+import { isInstalled, modelPath, modelsDir } from './models-dir';
 
 /** An installed catalog model, as the editor's dropdowns list it. */
 export interface InstalledModel {
@@ -21,4 +21,11 @@ export function installedModels(kind: ModelKind, dir?: string): InstalledModel[]
     const main = e.files[0];
     return { name: e.name, description: e.description, path: main.archive ? folder : join(folder, main.path) };
   });
+}
+
+/** The catalog model whose folder holds `path` (a file or the folder itself), if any. */
+export function catalogNameOf(path: string): string | undefined {
+  const inside = relative(modelsDir(), path);
+  const name = inside.split(sep)[0];
+  return !inside.startsWith('..') && CATALOG.some((e) => e.name === name) ? name : undefined;
 }

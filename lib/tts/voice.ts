@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { CodedError } from '../coded-error';
+import { MISSING_MODEL_STATUS, missingModelMessage } from '../models/missing-model';
 
 /** The parts of a Piper voice's .onnx.json that synthesis needs. */
 export interface VoiceConfig {
@@ -14,7 +15,7 @@ export interface VoiceConfig {
 }
 
 const STATUS_TEXT: Record<string, string> = {
-  VOICE_MISSING: 'voice missing',
+  VOICE_MISSING: MISSING_MODEL_STATUS.tts,
   VOICE_JSON_MISSING: 'voice .json missing',
   VOICE_JSON_BAD: 'bad voice .json',
   VOICE_UNSUPPORTED: 'unsupported voice',
@@ -30,7 +31,7 @@ export class VoiceError extends CodedError {
 
 /** Reads `<voice>.onnx.json` beside `<voice>.onnx`, as rhasspy/piper-voices ships them. */
 export function loadVoiceConfig(onnxPath: string): VoiceConfig {
-  if (!existsSync(onnxPath)) throw new VoiceError(`voice model not found: ${onnxPath}`, 'VOICE_MISSING');
+  if (!existsSync(onnxPath)) throw new VoiceError(missingModelMessage('tts', 'voice model', onnxPath), 'VOICE_MISSING');
   const jsonPath = `${onnxPath}.json`;
   if (!existsSync(jsonPath)) {
     throw new VoiceError(`the voice has no ${jsonPath.split(/[\\/]/).pop()}: download it from the same place as the .onnx file`, 'VOICE_JSON_MISSING');

@@ -15,6 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { CodedError } from '../coded-error';
+import { MISSING_MODEL_STATUS, missingModelMessage } from '../models/missing-model';
 import { trimTrailingSilence } from './trim';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -206,7 +207,7 @@ export class SileroVad {
 function checkSettings(s: VadSettings): void {
   // sherpa-onnx ends the whole process on a missing model file: check first.
   if (!s.model || !existsSync(s.model)) {
-    throw new CodedError(`Silero VAD model not found: ${s.model || '(none set)'}`, 'VAD_MISSING', 'VAD model missing');
+    throw new CodedError(missingModelMessage('vad', 'Silero VAD model', s.model), 'VAD_MISSING', MISSING_MODEL_STATUS.vad);
   }
   const bad = (what: string) => new CodedError(`VAD setting out of range: ${what}`, 'BAD_SETTING', 'bad VAD setting');
   if (!(s.threshold > 0 && s.threshold < 1)) throw bad(`threshold ${s.threshold} (expected between 0 and 1)`);

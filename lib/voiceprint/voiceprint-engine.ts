@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { AudioHistory } from '../audio/history';
 import { CodedError } from '../coded-error';
+import { MISSING_MODEL_STATUS, missingModelMessage } from '../models/missing-model';
 import type { CallContext, Engine } from '../engine/engine';
 import { SAMPLE_RATE, VadStream, type VadSettings } from '../asr/vad-stream';
 
@@ -34,7 +35,7 @@ interface Extractor {
 
 export function createEngine(options: VoiceprintOptions): Engine {
   if (!options.model || !existsSync(options.model)) {
-    throw new CodedError(`speaker model not found: ${options.model || '(none set)'}`, 'MODEL_MISSING', 'model missing');
+    throw new CodedError(missingModelMessage('speaker', 'speaker model', options.model), 'MODEL_MISSING', MISSING_MODEL_STATUS.speaker);
   }
   const extractor = new sherpa.SpeakerEmbeddingExtractor({ model: options.model, numThreads: 1, debug: false }) as Extractor;
   const embed = (samples: Float32Array): number[] => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { importEsm } from '../../lib/esm';
 import { damagedFileHint } from '../../lib/models/damaged-file';
+import { missingModelMessage } from '../../lib/models/missing-model';
 import { LlmEngineError, WARM_UP_SAMPLING, type ChatMessage, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from './engine';
 
 export interface EmbeddedOptions {
@@ -43,8 +44,8 @@ export class EmbeddedEngine implements LlmEngine {
 
   private async load(warmUp: ChatMessage[]): Promise<EngineInfo> {
     const { modelPath, threads, contextSize } = this.options;
-    if (!modelPath) throw new LlmEngineError('no model: pick a GGUF file, or set a llama-server URL', 'NO_MODEL');
-    if (!existsSync(modelPath)) throw new LlmEngineError(`model file not found: ${modelPath}`, 'MODEL_MISSING');
+    if (!modelPath) throw new LlmEngineError(`${missingModelMessage('llm', 'GGUF model file', '')}; or set a llama-server URL`, 'NO_MODEL');
+    if (!existsSync(modelPath)) throw new LlmEngineError(missingModelMessage('llm', 'model file', modelPath), 'MODEL_MISSING');
     // Never fetch or build llama.cpp at run time: the prebuilt binaries come with the package.
     process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= 'true';
     const lib = await importEsm<typeof import('node-llama-cpp')>('node-llama-cpp');

@@ -1,4 +1,5 @@
 import { CodedError } from '../../lib/coded-error';
+import { MISSING_MODEL_STATUS } from '../../lib/models/missing-model';
 
 /** What both LLM engines (a llama-server, or llama.cpp in-process) offer the controller. */
 
@@ -67,9 +68,9 @@ export const WARM_UP_SAMPLING: SamplingOptions = { maxTokens: 1, temperature: 0,
 const STATUS_TEXT: Record<string, string> = {
   UNREACHABLE: 'server down',
   LOADING: 'model loading',
-  MODEL_MISSING: 'model missing',
+  MODEL_MISSING: MISSING_MODEL_STATUS.llm,
   MODEL_BAD: 'bad model file',
-  NO_MODEL: 'no model set',
+  NO_MODEL: MISSING_MODEL_STATUS.llm,
   STREAM_CUT: 'stream cut',
   BAD_STREAM: 'bad server reply',
   SERVER_ERROR: 'server error',

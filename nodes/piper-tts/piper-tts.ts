@@ -40,8 +40,9 @@ export = function register(RED: NodeAPI): void {
     engine.start().then(
       () => node.status(Status.ready()),
       (err: Error) => {
-        node.status(Status.failed(voice ? shortReason(err) : 'no voice'));
-        node.error(voice ? err : new Error('no Piper voice: run "npx realtime-voice models pull tts-piper-en-us-hfc-female-medium" or set a voice file'));
+        // A missing voice's error names the command that installs it (lib/tts/voice.ts).
+        node.status(Status.failed(shortReason(err)));
+        node.error(err);
       },
     );
 

@@ -31,7 +31,6 @@ export = function register(RED: NodeAPI): void {
       name: 'voiceprint',
       options: { model, decisionSeconds: config.decisionSeconds, vad: { model: vadModel, threshold: 0.5, minSpeech: 0.25, minSilence: 0.5, maxSpeech: 20 } },
     });
-    engine.on('crash', (err: Error) => node.warn(`${err.message}; restarting`));
     const controller = new VoiceprintController(
       {
         stream: (samples) => engine.call<VoiceprintEvent[]>('audio', samples, { transfer: [samples.buffer] }),
@@ -46,14 +45,19 @@ export = function register(RED: NodeAPI): void {
         status: (kind, text) => node.status(Status[kind](text)),
       },
     );
+    engine.on('crash', (err: Error) => {
+      node.warn(`${err.message}; restarting`);
+      node.status(Status.waiting('restarting'));
+      controller.restarted();
+    });
+    engine.on('failed', (err: Error) => node.status(Status.failed(shortReason(err))));
+    const readyText = () => (store.names().length ? `${store.names().length} voices` : 'no voices yet');
+    engine.on('ready', () => node.status(Status.ready(readyText())));
     node.status(Status.waiting('loading model…'));
-    engine.start().then(
-      () => node.status(Status.ready(store.names().length ? `${store.names().length} voices` : 'no voices yet')),
-      (err: Error) => {
-        node.status(Status.failed(shortReason(err)));
-        node.error(model ? err : new Error(`${err.message}: run "npx realtime-voice models pull speaker-campplus-en" or set the model path`));
-      },
-    );
+    engine.start().catch((err: Error) => {
+      node.status(Status.failed(shortReason(err)));
+      node.error(err); // a missing model's error names the command that installs it
+    });
     onInput(node, (msg) => controller.handle(msg as unknown as Record<string, unknown>));
     onClose(node, async () => {
       liveStores.delete(store);

@@ -181,6 +181,6 @@ describe('asr engine in a worker (real Silero VAD, tiny sherpa-onnx recognisers)
     unlinkSync(join(broken, 'tokens.txt'));
     await assert.rejects(start({ modelDir: broken }), { code: 'MODEL_FILE_MISSING', message: /has no tokens\.txt/, statusText: 'no tokens.txt' });
     await host.close();
-    await assert.rejects(start({ modelDir: join(dir, 'nowhere') }), { code: 'MODEL_MISSING', statusText: 'model missing' });
+    await assert.rejects(start({ modelDir: join(dir, 'nowhere') }), { code: 'MODEL_MISSING', statusText: 'no model: see debug' });
   });
 });

@@ -127,7 +127,7 @@ describe('model folder detection', () => {
     assert.throws(() => detectModel(folder({ 'model.onnx': NEMO_STREAMING })), { statusText: 'no tokens.txt' });
     assert.throws(() => detectModel(folder({ 'tokens.txt': TOKENS })), { statusText: 'no model.onnx' });
     assert.throws(() => detectModel(folder({ 'tiny.en-encoder.onnx': {}, 'tiny.en-decoder.onnx': {} })), { message: /has no \*-tokens\.txt/ });
-    assert.throws(() => detectModel(join(root, 'absent')), { code: 'MODEL_MISSING', statusText: 'model missing' });
+    assert.throws(() => detectModel(join(root, 'absent')), { code: 'MODEL_MISSING', statusText: 'no model: see debug' });
     const file = join(root, 'a-file.onnx');
     writeFileSync(file, '');
     assert.throws(() => detectModel(file), { code: 'MODEL_MISSING', message: /model folder not found/ });

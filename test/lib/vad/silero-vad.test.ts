@@ -198,8 +198,8 @@ describe('SileroVad (lib/vad, real Silero v6.2 on the shared clips)', () => {
   });
 
   it('refuses a missing model and settings out of range, naming them', () => {
-    assert.throws(() => new SileroVad({ model: '/nowhere/silero.onnx' }), { code: 'VAD_MISSING', statusText: 'VAD model missing', message: /\/nowhere\/silero\.onnx/ });
-    assert.throws(() => new SileroVad({ model: '' }), { code: 'VAD_MISSING', message: /none set/ });
+    assert.throws(() => new SileroVad({ model: '/nowhere/silero.onnx' }), { code: 'VAD_MISSING', statusText: 'no VAD: see debug', message: /\/nowhere\/silero\.onnx/ });
+    assert.throws(() => new SileroVad({ model: '' }), { code: 'VAD_MISSING', message: /no Silero VAD model chosen, and none installed: run "npx realtime-voice models pull vad-silero"/ });
     assert.throws(() => new SileroVad({ model, threshold: 1.5 }), { code: 'BAD_SETTING', message: /threshold 1\.5/ });
     assert.throws(() => new SileroVad({ model, minSpeech: 0 }), { code: 'BAD_SETTING', message: /min speech/ });
     assert.throws(() => new SileroVad({ model, minSilence: -1 }), { code: 'BAD_SETTING', message: /silence/ });

@@ -156,7 +156,7 @@ describe('asr node (real runtime, real VAD, tiny recogniser)', function () {
   });
 
   for (const [what, setup, statusText] of [
-    ['a model folder that does not exist', () => join(dir, 'nowhere'), 'model missing'],
+    ['a model folder that does not exist', () => join(dir, 'nowhere'), 'no model: see debug'],
     ['a model folder missing a file', () => brokenModel(), 'no tokens.txt'],
   ] as const) {
     it(`names ${what} in its status and tells a Catch node once`, async () => {
@@ -167,7 +167,7 @@ describe('asr node (real runtime, real VAD, tiny recogniser)', function () {
       for (let waited = 0; caught.length === 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(caught.length, 1, 'one error, not one per frame');
-      assert.match(caught[0].error.message, statusText === 'model missing' ? /model folder not found/ : /has no tokens\.txt/);
+      assert.match(caught[0].error.message, statusText === 'no model: see debug' ? /model folder not found/ : /has no tokens\.txt/);
       const status = (asr.status as unknown as { lastCall: { args: [{ fill: string; text: string }] } }).lastCall.args[0];
       assert.deepEqual([status.fill, status.text], ['red', statusText]);
     });

@@ -124,6 +124,6 @@ describe('EmbeddedEngine refusals and lifecycle', function () {
       code: 'MODEL_MISSING',
       message: /model file not found: \/nowhere\/model\.gguf/,
     });
-    await assert.rejects(new EmbeddedEngine({ modelPath: '', threads: 1, contextSize: 512 }).start([]), { code: 'NO_MODEL', statusText: 'no model set' });
+    await assert.rejects(new EmbeddedEngine({ modelPath: '', threads: 1, contextSize: 512 }).start([]), { code: 'NO_MODEL', statusText: 'no model: see debug', message: /run "npx realtime-voice models pull llm-qwen2.5-0.5b-instruct-q4", then deploy/ });
   });
 });

@@ -276,6 +276,6 @@ describe('llama-llm node with the embedded engine (tiny real GGUF)', function ()
     const caught = nextMessage<Caught>('caught');
     helper.getNode('llm').receive({ payload: 'Hello' } as never);
     assert.match((await caught).error.message, /model file not found: \/nowhere\/model\.gguf/);
-    assert.equal(lastStatus('llm').text, 'model missing');
+    assert.equal(lastStatus('llm').text, 'no model: see debug');
   });
 });
