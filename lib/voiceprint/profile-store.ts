@@ -61,6 +61,11 @@ export class ProfileStore {
     renameSync(tmp, this.path);
   }
 
+  /** Own entries only: a voice named "__proto__" or "constructor" is a name like any other. */
+  private profile(name: string): Profile | undefined {
+    return Object.hasOwn(this.data.profiles, name) ? this.data.profiles[name] : undefined;
+  }
+
   names(): string[] {
     return Object.keys(this.data.profiles).sort();
   }
@@ -68,16 +73,17 @@ export class ProfileStore {
   /** Adds samples to a voice (creating it), averaging with what it had. */
   enrol(name: string, embedding: ArrayLike<number>): Profile {
     if (!name.trim()) throw new CodedError('a voice needs a name', 'BAD_NAME', 'no name');
-    const old = this.data.profiles[name];
+    const old = this.profile(name);
     const parts = [{ v: embedding, weight: 1 }, ...(old ? [{ v: old.embedding, weight: old.samples }] : [])];
     const profile: Profile = { embedding: weightedMean(parts), samples: (old?.samples ?? 0) + 1, updated: new Date().toISOString() };
-    this.data.profiles[name] = profile;
+    // defineProperty, not assignment: assigning "__proto__" would replace the object's prototype.
+    Object.defineProperty(this.data.profiles, name, { value: profile, enumerable: true, configurable: true, writable: true });
     this.save();
     return profile;
   }
 
   remove(name: string): void {
-    if (!this.data.profiles[name]) {
+    if (!this.profile(name)) {
       throw new CodedError(`no voice named "${name}" (enrolled: ${this.names().join(', ') || 'none'})`, 'UNKNOWN_NAME', 'unknown name');
     }
     delete this.data.profiles[name];

@@ -4,6 +4,7 @@ import { Resampler } from '../../lib/audio/resample';
 import { validateAudioMessage } from '../../lib/audio/validate';
 import { parseWav } from '../../lib/audio/wav';
 import { inputError } from '../../lib/coded-error';
+import { isControlMessage, parseControl, type ControlPayload } from '../../lib/control/protocol';
 import type { ProfileStore } from '../../lib/voiceprint/profile-store';
 import type { VoiceprintEvent } from '../../lib/voiceprint/voiceprint-engine';
 
@@ -73,6 +74,7 @@ export class VoiceprintController {
   ) {}
 
   handle(msg: Record<string, unknown>): Promise<void> {
+    if (isControlMessage(msg)) return this.control(parseControl(msg), msg);
     if (msg.profiles === 'list') return Promise.resolve(this.listProfiles());
     if (typeof msg.forget === 'string') {
       this.deps.store.remove(msg.forget);
@@ -80,15 +82,7 @@ export class VoiceprintController {
       return Promise.resolve();
     }
     if (msg.enroll !== undefined) return this.enrolRequest(msg);
-    if (msg.flush === true) {
-      // The end of a recording (mic-in stopped, muted, file done) passes on after the frames before it.
-      const run = this.chain.then(() => {
-        if (this.settings.mode !== 'tag') this.release(Infinity);
-        this.out.audio(msg);
-      });
-      this.chain = run.catch(() => undefined);
-      return run;
-    }
+    if (msg.flush === true) return this.flush(msg);
     const { format, pcm } = validateAudioMessage(msg);
     const samples = this.toSpeechRate(downmix(s16leToFloat32(pcm), format.channels), format.sampleRate);
     if (msg.reference === true) return this.reference(samples);
@@ -97,7 +91,40 @@ export class VoiceprintController {
     const startMs = this.streamMs;
     this.streamMs += (samples.length / SPEECH_RATE) * 1000;
     const endMs = this.streamMs;
-    const run = this.chain.then(async () => this.route(msg, startMs, endMs, await this.deps.stream(copy)));
+    // Sent at once (the engine takes frames in order), routed in order: a burst does not wait one round trip per frame.
+    const events = this.deps.stream(copy);
+    events.catch(() => undefined);
+    const run = this.chain.then(async () => this.route(msg, startMs, endMs, await events));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The engine crashed and is restarting: the frames sent to it are lost, and
+   * the new one's VAD counts from zero, from the next frame on, and knows
+   * nothing of the speech in progress. Frames still waiting leave by what was
+   * known of them; undecided speech counts as not the enrolled voice (gate
+   * drops it, reject-self passes it).
+   */
+  restarted(): void {
+    const seg = this.segment;
+    if (seg === 'pending') this.segment = { allow: this.settings.mode !== 'gate', speaker: { name: 'unknown', score: 0 } };
+    if (this.settings.mode !== 'tag') this.release(Infinity);
+    this.segment = undefined;
+    this.streamMs = 0;
+  }
+
+  /** The control wire: a flush ends the recording as msg.flush does; the rest concerns the assistant's turns, not who speaks. */
+  private control(c: ControlPayload, msg: Record<string, unknown>): Promise<void> {
+    return c.type === 'flush' ? this.flush(msg) : Promise.resolve();
+  }
+
+  /** The end of a recording (mic-in stopped, muted, file done) passes on after the frames before it. */
+  private flush(msg: Held): Promise<void> {
+    const run = this.chain.then(() => {
+      if (this.settings.mode !== 'tag') this.release(Infinity);
+      this.out.audio(msg);
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
