@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../support/chromium';
 import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
 
@@ -96,21 +97,12 @@ describe('npm start', function () {
   });
 
   describe('the editor in headless Chromium', () => {
-    const executablePath = '/usr/bin/chromium';
     let browser: Browser;
     let page: Page;
     const pageErrors: string[] = [];
     before(async function () {
-      if (!existsSync(executablePath)) {
-        console.log('      skipped: no Chromium (apt-get install chromium)');
-        this.skip();
-      }
-      // The flags keep Chromium off the network this machine does not have.
-      browser = await chromium.launch({
-        executablePath,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
+      if (!hasChromium()) this.skip();
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       page.on('pageerror', (err) => pageErrors.push(err.message));
       await page.goto(base);

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../support/chromium';
+import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
+import { ROOT } from '../support/paths';
+
+type FlowNode = { id: string; type: string; z?: string; x?: number; y?: number };
+type Box = { id: string; label: string; left: number; top: number; right: number; bottom: number };
+
+/** The first screen a user sees: the editor in a 1280x800 window, palette and sidebar open, default zoom. */
+const WINDOW = { width: 1280, height: 800 };
+const FLOWS = join(ROOT, 'flows');
+
+/**
+ * Each shipped flow on its own tab; the examples without one (Node-RED puts
+ * them on the tab being viewed) get a tab as an import would give them.
+ */
+function shippedTabs(): { file: string; tab: string; nodes: FlowNode[] }[] {
+  return readdirSync(FLOWS)
+    .filter((f) => f.endsWith('.json'))
+    .map((file) => {
+      const nodes = JSON.parse(readFileSync(join(FLOWS, file), 'utf8')) as FlowNode[];
+      const own = nodes.find((n) => n.type === 'tab');
+      const tab = own?.id ?? `tab-${file}`;
+      const placed = nodes.map((n) => (n.x !== undefined && !n.z ? { ...n, z: tab } : n));
+      return { file, tab, nodes: own ? placed : [{ id: tab, type: 'tab', label: file } as FlowNode, ...placed] };
+    });
+}
+
+/**
+ * Every node as the editor draws it: its whole group (body, ports, icon,
+ * status text underneath), in window pixels.
+ */
+function drawnBoxes(page: Page): Promise<Box[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group')).map((g) => {
+      const r = g.getBoundingClientRect();
+      return { id: g.id, label: g.textContent?.trim() ?? '', left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+    }),
+  );
+}
+
+const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+describe('shipped flows in the editor at 1280x800 (headless Chromium)', function () {
+  this.timeout(120_000);
+  const tabs = shippedTabs();
+  let red: NodeRedProcess;
+  let userDir: string;
+  let browser: Browser;
+  let page: Page;
+
+  before(async function () {
+    if (!hasChromium()) this.skip();
+    userDir = mkdtempSync(join(tmpdir(), 'rv-layout-'));
+    const port = await freePort();
+    writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({ uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', nodesDir: [ROOT], editorTheme: { tours: false }, telemetry: { enabled: false } })};\n`);
+    writeFileSync(join(userDir, 'flows.json'), JSON.stringify(tabs.flatMap((t) => t.nodes)));
+    // No models: the nodes show their red statuses, as on a new user's first start.
+    red = await launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port, {
+      env: { ...process.env, VOICE_MODELS_DIR: join(userDir, 'models') },
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: WINDOW });
+    await page.goto(red.base);
+    await page.waitForSelector('#red-ui-workspace-chart g.red-ui-flow-node-group', { timeout: 60_000 });
+  });
+  after(async () => {
+    await browser?.close();
+    await red?.stop();
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+  });
+
+  for (const { file, tab, nodes } of tabs) {
+    it(`${file}: every node fits the visible workspace, none overlaps another`, async () => {
+      await page.evaluate((id) => (window as unknown as { RED: { workspaces: { show(id: string): void } } }).RED.workspaces.show(id), tab);
+      const drawn = nodes.filter((n) => n.z === tab);
+      // The statuses come over the comms socket after the flow is drawn: wait for the red ones too.
+      await page.waitForFunction((n) => document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group').length === n, drawn.length);
+      await page.waitForTimeout(1000);
+      const scale = await page.evaluate(() => (window as unknown as { RED: { view: { scale(): number } } }).RED.view.scale());
+      assert.equal(scale, 1, 'default zoom');
+      const chart = await page.evaluate(() => {
+        const r = (document.getElementById('red-ui-workspace-chart') as HTMLElement).getBoundingClientRect();
+        return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+      });
+      const boxes = await drawnBoxes(page);
+      assert.deepEqual(boxes.map((b) => b.id).sort(), drawn.map((n) => n.id).sort(), 'every node of the flow is drawn');
+      const outside = boxes.filter((b) => b.left < chart.left || b.top < chart.top || b.right > chart.right || b.bottom > chart.bottom);
+      const overlapping: string[] = [];
+      for (const [i, a] of boxes.entries()) for (const b of boxes.slice(i + 1)) if (overlaps(a, b)) overlapping.push(`${a.label} / ${b.label}`);
+      mkdirSync(join(ROOT, '.test-output'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, '.test-output', `layout-${file.replace(/\.json$/, '')}.png`) });
+      assert.deepEqual({ outside: outside.map((b) => b.label), overlapping }, { outside: [], overlapping: [] }, `visible workspace: ${JSON.stringify(chart)}`);
+    });
+  }
+});
