@@ -8,6 +8,7 @@ export type AudioErrorCode =
   | 'BAD_CHANNELS'
   | 'BAD_FORMAT'
   | 'TOO_LONG'
+  | 'TOO_BIG'
   | 'NOT_A_NUMBER'
   | 'BAD_WAV';
 

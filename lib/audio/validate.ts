@@ -1,5 +1,5 @@
 import { AudioFrameError } from './errors';
-import { MAX_CHANNELS, MAX_FRAME_SECONDS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type AudioFormat } from './format';
+import { MAX_CHANNELS, MAX_FRAME_BYTES, MAX_FRAME_SECONDS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type AudioFormat } from './format';
 
 export interface ValidAudio {
   format: AudioFormat;
@@ -34,6 +34,12 @@ export function validateAudioMessage(msg: { payload?: unknown; audio?: unknown }
   const seconds = frames / format.sampleRate;
   if (seconds > maxSeconds) {
     throw new AudioFrameError('TOO_LONG', `one frame holds ${seconds.toFixed(1)} s of audio; frames must be at most ${maxSeconds} s`);
+  }
+  if (payload.length > MAX_FRAME_BYTES) {
+    throw new AudioFrameError(
+      'TOO_BIG',
+      `one frame holds ${payload.length} bytes; frames must be at most ${MAX_FRAME_BYTES} bytes (send audio as frames of 10-30 ms)`,
+    );
   }
   return { format, pcm: payload, frames };
 }

@@ -27,6 +27,7 @@ describe('validateAudioMessage', () => {
     ['zero channels', { payload: Buffer.alloc(2), audio: { ...audio, channels: 0 } }, 'BAD_CHANNELS', /channels/],
     ['float samples', { payload: Buffer.alloc(4), audio: { ...audio, format: 'f32le' } }, 'BAD_FORMAT', /f32le/],
     ['11 s in one message', { payload: Buffer.alloc(16000 * 2 * 11), audio }, 'TOO_LONG', /11\.0 s/],
+    ['50 MB at 384 kHz x 8 channels (under 10 s)', { payload: Buffer.alloc(384000 * 16 * 8), audio: { ...audio, sampleRate: 384000, channels: 8 } }, 'TOO_BIG', /49152000 bytes; frames must be at most 393216 bytes/],
   ];
   for (const [what, msg, code, message] of bad) {
     it(`refuses ${what} with ${code}`, () => {
