@@ -7,9 +7,10 @@ window.RealtimeVoice.fillModelSelect = function (selector, endpoint, current, do
   $.getJSON(endpoint, function (info) {
     var select = $(selector);
     select.empty();
-    select.append($('<option>').val('').text(info.installed.length ? 'default (first installed)' : 'none installed: npx realtime-voice models pull default'));
+    select.append($('<option>').val('').text(info.installed.length ? 'default (first installed)' : 'none installed: ' + info.pull));
+    // The licence says whether what the model makes may be used, e.g. commercially.
     info.installed.forEach(function (m) {
-      select.append($('<option>').val(m.path).text(m.name + ' — ' + m.description));
+      select.append($('<option>').val(m.path).text(m.name + ' — ' + m.description + ' — licence: ' + m.licence));
     });
     var known = info.installed.some(function (m) {
       return m.path === current;

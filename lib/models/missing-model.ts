@@ -1,6 +1,6 @@
-import { BUNDLES, CATALOG, type ModelKind } from './catalog';
+import type { ModelKind } from './catalog';
 import { pullCommand } from './command';
-import { catalogNameOf } from './installed';
+import { catalogNameOf, defaultModelName } from './installed';
 
 /**
  * The status text of every node whose model is not there. A status has room
@@ -22,7 +22,7 @@ export const MISSING_MODEL_STATUS: Record<ModelKind, string> = {
  * user's own is theirs to put back or replace.
  */
 export function missingModelHint(kind: ModelKind, path: string): string {
-  const name = path ? catalogNameOf(path) : BUNDLES.default.find((n) => CATALOG.find((e) => e.name === n)?.kind === kind);
+  const name = path ? catalogNameOf(path) : defaultModelName(kind);
   if (!name) return 'check the path, or choose an installed model in the node, then deploy';
   const others = path ? '' : ` (or "${pullCommand('default')}" for every default model), or choose a file in the node`;
   return `run "${pullCommand(name)}", then deploy${others}`;

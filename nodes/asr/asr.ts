@@ -1,7 +1,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { AsrEvent, AsrInfo, AsrOptions } from '../../lib/asr/asr-engine';
 import { EngineHost } from '../../lib/engine/host';
-import { installedModels } from '../../lib/models/installed';
+import { installedModels, modelChoices } from '../../lib/models/installed';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
@@ -63,6 +63,6 @@ export = function register(RED: NodeAPI): void {
 
   // Installed recognisers for the editor's dropdown.
   RED.httpAdmin.get('/realtime-voice/asr-models', RED.auth.needsPermission('asr.read'), (_req, res) => {
-    res.json({ installed: installedModels('asr') });
+    res.json(modelChoices('asr'));
   });
 };

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI } from 'node-red';
-import { installedModels } from '../../lib/models/installed';
+import { modelChoices } from '../../lib/models/installed';
 import { modelsDir } from '../../lib/models/models-dir';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
@@ -82,6 +82,6 @@ export = function register(RED: NodeAPI): void {
 
   // Lets the editor offer installed GGUF files in a dropdown instead of a typed path.
   RED.httpAdmin.get('/realtime-voice/llm-models', RED.auth.needsPermission('llama-llm.read'), (_req, res) => {
-    res.json({ modelsDir: modelsDir(), installed: installedModels('llm'), physicalCores: physicalCores(), defaultThreads: defaultThreads(), configVersion: CONFIG_VERSION });
+    res.json({ modelsDir: modelsDir(), ...modelChoices('llm'), physicalCores: physicalCores(), defaultThreads: defaultThreads(), configVersion: CONFIG_VERSION });
   });
 };

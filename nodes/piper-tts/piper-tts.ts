@@ -1,6 +1,6 @@
 import type { Node, NodeAPI } from 'node-red';
 import { EngineHost } from '../../lib/engine/host';
-import { installedModels } from '../../lib/models/installed';
+import { installedModels, modelChoices } from '../../lib/models/installed';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
@@ -57,6 +57,6 @@ export = function register(RED: NodeAPI): void {
 
   // Installed voices for the editor's dropdown.
   RED.httpAdmin.get('/realtime-voice/tts-voices', RED.auth.needsPermission('piper-tts.read'), (_req, res) => {
-    res.json({ installed: installedModels('tts') });
+    res.json(modelChoices('tts'));
   });
 };

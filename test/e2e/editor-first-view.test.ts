@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { CATALOG, type CatalogEntry } from '../../lib/models/catalog';
 import { hasChromium, launchChromium } from '../support/chromium';
 import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
@@ -13,6 +14,7 @@ type Box = { id: string; label: string; left: number; top: number; right: number
 /** The first screen a user sees: the editor in a 1280x800 window, palette and sidebar open, default zoom. */
 const WINDOW = { width: 1280, height: 800 };
 const FLOWS = join(ROOT, 'flows');
+const VOICES = ['tts-piper-en-us-joe-medium', 'tts-piper-en-us-hfc-female-medium'].map((name) => CATALOG.find((e) => e.name === name) as CatalogEntry);
 
 /**
  * Each shipped flow on its own tab; the examples without one (Node-RED puts
@@ -45,7 +47,7 @@ function drawnBoxes(page: Page): Promise<Box[]> {
 
 const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
-describe('shipped flows in the editor at 1280x800 (headless Chromium)', function () {
+describe('the editor as a new user first sees it, at 1280x800 (headless Chromium)', function () {
   this.timeout(120_000);
   const tabs = shippedTabs();
   let red: NodeRedProcess;
@@ -59,6 +61,11 @@ describe('shipped flows in the editor at 1280x800 (headless Chromium)', function
     const port = await freePort();
     writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({ uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', nodesDir: [ROOT], editorTheme: { tours: false }, telemetry: { enabled: false } })};\n`);
     writeFileSync(join(userDir, 'flows.json'), JSON.stringify(tabs.flatMap((t) => t.nodes)));
+    // Two voices' install records (no files): what the voice dropdown lists; the nodes still find no voice to load.
+    for (const voice of VOICES) {
+      mkdirSync(join(userDir, 'models', voice.name), { recursive: true });
+      writeFileSync(join(userDir, 'models', voice.name, '.installed.json'), JSON.stringify({ name: voice.name, files: [] }));
+    }
     // No models: the nodes show their red statuses, as on a new user's first start.
     red = await launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port, {
       env: { ...process.env, VOICE_MODELS_DIR: join(userDir, 'models') },
@@ -97,4 +104,22 @@ describe('shipped flows in the editor at 1280x800 (headless Chromium)', function
       assert.deepEqual({ outside: outside.map((b) => b.label), overlapping }, { outside: [], overlapping: [] }, `visible workspace: ${JSON.stringify(chart)}`);
     });
   }
+
+  it('the voice dropdown of piper-tts shows each installed voice with its licence', async () => {
+    const tts = tabs.flatMap((t) => t.nodes).find((n) => n.type === 'piper-tts') as FlowNode;
+    await page.evaluate((id) => {
+      const red = (window as unknown as { RED: { nodes: { node(id: string): unknown }; editor: { edit(node: unknown): void } } }).RED;
+      red.editor.edit(red.nodes.node(id));
+    }, tts.id);
+    await page.waitForFunction((n) => document.querySelectorAll('#node-input-voicePath option').length === n, VOICES.length + 1);
+    const options = await page.locator('#node-input-voicePath option').allTextContents();
+    assert.deepEqual(
+      options.slice(1),
+      VOICES.map((v) => `${v.name} — ${v.description} — licence: ${v.licence}`),
+    );
+    assert.match(options[2], /licence: CC BY-NC-SA 4\.0 \(non-commercial\)$/);
+    assert.match(options[1], /^tts-piper-en-us-joe-medium .* licence: CC0$/, 'the default voice, first');
+    await page.screenshot({ path: join(ROOT, '.test-output', 'piper-tts-voices.png') });
+    await page.click('#node-dialog-cancel');
+  });
 });
