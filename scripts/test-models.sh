@@ -3,8 +3,8 @@
 #  - a virtualenv with the pinned packages (scripts/test-models.requirements.txt); it also runs
 #    the judge (test/support/judge.py, faster-whisper tiny.en) and the official Piper;
 #  - $VOICE_MODELS_DIR laid out as the catalog expects, installed by our own `models pull`
-#    through its documented offline path (a complete `<file>.partial` in .downloads/ is checked
-#    against the catalog's size and SHA-256 and moved into place, nothing is fetched).
+#    through its documented offline path (a file put at the path pull prints, in .downloads/,
+#    is checked against the catalog's size and SHA-256 and moved into place; nothing is fetched).
 # Idempotent: a second run checks the stamp and the installed models and returns in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,15 +30,14 @@ vad=vad-silero
 cli=(node --import tsx bin/realtime-voice.ts models)
 export VOICE_MODELS_DIR="$models"
 
-# stage <ln|cp> <model> <catalog path> <source file>: puts a complete `<file>.partial` where pull
-# looks for it. Files of our own virtualenv are hard linked (no second copy; ln falls back to a
+# stage <ln|cp> <model> <catalog path> <source file>: puts the file where pull looks for it. Files of our own virtualenv are hard linked (no second copy; ln falls back to a
 # copy across file systems); the shared data is copied: through a hard link, a write to the
 # installed model would change the shared file.
 stage() {
   local dir="$models/.downloads/$2"
   mkdir -p "$dir"
-  if [[ $1 == ln ]] && ln -f "$4" "$dir/$3.partial" 2>/dev/null; then return; fi
-  cp -f "$4" "$dir/$3.partial"
+  if [[ $1 == ln ]] && ln -f "$4" "$dir/$3" 2>/dev/null; then return; fi
+  cp -f "$4" "$dir/$3"
 }
 
 healthy=$("${cli[@]}" verify "$joe" "$gemma" "$vad" | sed -n 's/^\([^ ]*\): ok$/\1/p' || true)
