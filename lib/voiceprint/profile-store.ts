@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { CodedError } from '../coded-error';
+import { removeStaleTemps, writeFileAtomic } from './atomic-write';
 import { cosine, weightedMean } from './vectors';
 
 export interface Profile {
@@ -17,10 +17,21 @@ interface StoreFile {
   profiles: Record<string, Profile>;
 }
 
+/** Longer names are refused: a name is a label in a list, and the admin API takes it in its URL. */
+export const MAX_NAME_LENGTH = 100;
+
+/** Throws BAD_NAME unless `name` can name a voice. */
+export function checkName(name: string): void {
+  if (!name.trim()) throw new CodedError('a voice needs a name', 'BAD_NAME', 'no name');
+  if (name.length > MAX_NAME_LENGTH) throw new CodedError(`a voice name is at most ${MAX_NAME_LENGTH} characters (got ${name.length})`, 'BAD_NAME', 'name too long');
+}
+
 /**
  * Enrolled voices, kept in a JSON file in the Node-RED user directory (node
- * context is wiped on redeploy). Writes go to a temporary file first, then
- * rename: a crash never leaves half a file.
+ * context is wiped on redeploy). Every change is written to disk first
+ * (atomically, see atomic-write.ts) and only then taken in memory: when the
+ * disk is full or read-only the change fails with PROFILES_NOT_SAVED and the
+ * voices in memory stay those on disk.
  */
 export class ProfileStore {
   private data: StoreFile;
@@ -31,6 +42,7 @@ export class ProfileStore {
     private readonly path: string,
     private readonly model: string,
   ) {
+    removeStaleTemps(path);
     const loaded = this.load();
     this.data = loaded.data;
     this.problem = loaded.problem;
@@ -48,17 +60,42 @@ export class ProfileStore {
       return { data: parsed };
     } catch (err) {
       // Keep the broken file for inspection and start afresh rather than refuse to run.
+      const why = `${this.path} was unreadable (${(err as Error).message})`;
       const aside = `${this.path}.corrupt-${Date.now()}`;
-      renameSync(this.path, aside);
-      return { data: empty, problem: `${this.path} was unreadable (${(err as Error).message}); moved to ${aside}` };
+      try {
+        renameSync(this.path, aside);
+      } catch (moveErr) {
+        // A read-only disk: leave the file as it is (saving will fail too, and say why).
+        return { data: empty, problem: `${why}; could not move it aside (${(moveErr as NodeJS.ErrnoException).code ?? (moveErr as Error).message})` };
+      }
+      return { data: empty, problem: `${why}; moved to ${aside}` };
     }
   }
 
-  private save(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data, null, 1));
-    renameSync(tmp, this.path);
+  /** Writes `profiles` to disk, then takes them: a failed write changes nothing. */
+  private commit(profiles: Record<string, Profile>): void {
+    const next: StoreFile = { ...this.data, profiles };
+    try {
+      writeFileAtomic(this.path, JSON.stringify(next, null, 1));
+    } catch (err) {
+      throw notSaved(this.path, err as NodeJS.ErrnoException);
+    }
+    this.data = next;
+  }
+
+  /** A copy of the profiles with one set or removed (defineProperty: assigning "__proto__" would replace the prototype). */
+  private withProfile(name: string, profile: Profile | undefined): Record<string, Profile> {
+    const copy: Record<string, Profile> = {};
+    for (const [k, v] of Object.entries(this.data.profiles)) {
+      if (k !== name) Object.defineProperty(copy, k, { value: v, enumerable: true, configurable: true, writable: true });
+    }
+    if (profile) Object.defineProperty(copy, name, { value: profile, enumerable: true, configurable: true, writable: true });
+    return copy;
+  }
+
+  /** Whether a voice of that name is enrolled. */
+  has(name: string): boolean {
+    return this.profile(name) !== undefined;
   }
 
   /** Own entries only: a voice named "__proto__" or "constructor" is a name like any other. */
@@ -72,13 +109,11 @@ export class ProfileStore {
 
   /** Adds samples to a voice (creating it), averaging with what it had. */
   enrol(name: string, embedding: ArrayLike<number>): Profile {
-    if (!name.trim()) throw new CodedError('a voice needs a name', 'BAD_NAME', 'no name');
+    checkName(name);
     const old = this.profile(name);
     const parts = [{ v: embedding, weight: 1 }, ...(old ? [{ v: old.embedding, weight: old.samples }] : [])];
     const profile: Profile = { embedding: weightedMean(parts), samples: (old?.samples ?? 0) + 1, updated: new Date().toISOString() };
-    // defineProperty, not assignment: assigning "__proto__" would replace the object's prototype.
-    Object.defineProperty(this.data.profiles, name, { value: profile, enumerable: true, configurable: true, writable: true });
-    this.save();
+    this.commit(this.withProfile(name, profile));
     return profile;
   }
 
@@ -86,8 +121,7 @@ export class ProfileStore {
     if (!this.profile(name)) {
       throw new CodedError(`no voice named "${name}" (enrolled: ${this.names().join(', ') || 'none'})`, 'UNKNOWN_NAME', 'unknown name');
     }
-    delete this.data.profiles[name];
-    this.save();
+    this.commit(this.withProfile(name, undefined));
   }
 
   /** The closest enrolled voice, optionally among some names only. */
@@ -100,4 +134,23 @@ export class ProfileStore {
     }
     return best;
   }
+}
+
+/** What the user sees when the profile file cannot be written: the cause in words, and that nothing changed. */
+function notSaved(path: string, err: NodeJS.ErrnoException): CodedError {
+  const cause: Record<string, [string, string]> = {
+    ENOSPC: ['the disk is full', 'disk full'],
+    EDQUOT: ['the disk quota is used up', 'disk full'],
+    EROFS: ['the disk is read-only', 'disk read-only'],
+    EACCES: ['Node-RED may not write there', 'no write access'],
+    EPERM: ['Node-RED may not write there', 'no write access'],
+  };
+  const [why, statusText] = cause[err.code ?? ''] ?? [err.message, 'not saved'];
+  const error = new CodedError(
+    `voice profiles not saved to ${path}: ${why} (${err.code ?? 'error'}); the enrolled voices are unchanged. Free space or fix the folder's permissions, then try again`,
+    'PROFILES_NOT_SAVED',
+    statusText,
+  );
+  error.cause = err;
+  return error;
 }
