@@ -39,6 +39,8 @@ export interface VoiceprintOutputs {
   /** Decisions (metrics), enrolment results and profile lists. */
   events(msg: Record<string, unknown>): void;
   status(kind: 'busy' | 'ready' | 'idle' | 'waiting' | 'failed', text: string): void;
+  /** A failure that comes after the message that caused it had been handled (a live enrolment): node.error(err, msg). */
+  error(err: Error, msg: Record<string, unknown>): void;
 }
 
 type Held = Record<string, unknown>;
@@ -64,7 +66,7 @@ export class VoiceprintController {
   private waiting: { msg: Held; startMs: number }[] = [];
   /** Stream time of the audio handed to the engine so far. */
   private streamMs = 0;
-  private live: { name: string; need: number; chunks: Float32Array[]; got: number } | undefined;
+  private live: { name: string; need: number; chunks: Float32Array[]; got: number; msg: Record<string, unknown> } | undefined;
   private self = { chunks: [] as Float32Array[], got: 0, samples: 0 };
 
   constructor(
@@ -201,7 +203,7 @@ export class VoiceprintController {
     if (!wav) {
       // Live: the next N seconds of audio through this node are the sample.
       const seconds = typeof msg.seconds === 'number' && msg.seconds > 0 ? msg.seconds : 5;
-      this.live = { name, need: seconds * SPEECH_RATE, chunks: [], got: 0 };
+      this.live = { name, need: seconds * SPEECH_RATE, chunks: [], got: 0, msg };
       this.out.status('busy', `recording ${name}`);
       return;
     }
@@ -220,6 +222,7 @@ export class VoiceprintController {
     this.enrolSamples(live.name, all).catch((err: Error) => {
       this.out.status('failed', (err as { statusText?: string }).statusText ?? 'enrolment failed');
       this.out.events({ topic: 'voiceprint-enrol', payload: { name: live.name, ok: false, error: err.message } });
+      this.out.error(err, live.msg);
     });
   }
 

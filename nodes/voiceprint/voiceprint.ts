@@ -43,6 +43,7 @@ export = function register(RED: NodeAPI): void {
         audio: (m) => node.send([m, null]),
         events: (m) => node.send([null, m]),
         status: (kind, text) => node.status(Status[kind](text)),
+        error: (err, m) => node.error(err, m),
       },
     );
     engine.on('crash', (err: Error) => {
