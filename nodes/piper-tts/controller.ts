@@ -68,8 +68,10 @@ export class TtsController {
       this.out.status('idle', 'stopped');
       return;
     }
-    const complete = msg.complete === true;
-    const text = this.validate(msg.payload, complete);
+    // LLM chunks say whether the reply goes on; any other text (an announcement, a typed line) is whole:
+    // the speaker ends its turn when it is spoken, instead of waiting for more.
+    const complete = typeof msg.complete === 'boolean' ? msg.complete : true;
+    const text = this.validate(msg.payload, msg.complete === true);
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return;
     if (msg.priority === true) {
@@ -77,6 +79,9 @@ export class TtsController {
       this.cancelAll();
       this.out.control(makeControl('flush', ALL, { source: 'piper-tts', reason: 'priority' }));
     }
+    // The reply in progress, until its last chunk is spoken: between two chunks nothing of it is queued,
+    // yet a barge-in or a stop must still silence the chunks still on their way from the LLM.
+    this.turns.begin(turnId);
     return new Promise<void>((resolve, reject) => {
       const job: Job = { turnId, text, complete, base: { ...msg }, queuedAt: performance.now(), settle: (err) => (err ? reject(err) : resolve()) };
       if (msg.priority === true) this.queue.unshift(job);
@@ -85,10 +90,10 @@ export class TtsController {
     });
   }
 
-  private validate(payload: unknown, complete: boolean): string {
+  private validate(payload: unknown, endsReply: boolean): string {
     if (typeof payload !== 'string') throw inputError(`msg.payload must be text to speak, got ${payload === null ? 'null' : typeof payload}`);
     // The LLM's last chunk may be empty: it only says the reply is complete.
-    if (!payload.trim() && !complete) throw inputError('msg.payload is empty: nothing to say');
+    if (!payload.trim() && !endsReply) throw inputError('msg.payload is empty: nothing to say');
     if (payload.length > this.settings.maxChars) throw inputError(`msg.payload has ${payload.length} characters; the limit is ${this.settings.maxChars}`);
     return payload.trim();
   }
@@ -109,7 +114,8 @@ export class TtsController {
   }
 
   private cancelAll(except?: string): void {
-    const turns = new Set([...this.queue.map((j) => j.turnId), ...(this.current ? [this.current.job.turnId] : [])]);
+    const open = this.turns.current;
+    const turns = new Set([...this.queue.map((j) => j.turnId), ...(this.current ? [this.current.job.turnId] : []), ...(open ? [open] : [])]);
     for (const t of turns) if (t !== except) this.cancelTurn(t);
   }
 
@@ -120,6 +126,7 @@ export class TtsController {
       for (let job = this.queue.shift(); job; job = this.queue.shift()) {
         try {
           if (!this.turns.isStale(job.turnId)) await this.speak(job);
+          if (job.complete) this.turns.finish(job.turnId);
           job.settle();
         } catch (err) {
           job.settle(err as Error);
@@ -163,8 +170,8 @@ export class TtsController {
           )
         : undefined;
       if (!live()) return;
-      if (!held && job.complete) {
-        // Nothing audible in this chunk, but the speaker must still learn that the turn is complete.
+      if (!held && job.base.complete === true) {
+        // Nothing audible in the reply's last chunk, but the speaker must still learn that the turn is complete.
         rate = rate || 16000;
         emit(new Int16Array(Math.round((rate * this.settings.frameMs) / 1000)), '');
       }

@@ -7,6 +7,7 @@ import { makeControl } from '../../../lib/control/protocol';
 import piperTts from '../../../nodes/piper-tts/piper-tts';
 import { collect, nextMessage } from '../../support/node-red';
 import { writeTinyPiperVoice } from '../../support/tiny-piper-voice';
+import { until } from '../../support/wait';
 
 helper.init(require.resolve('node-red'));
 
@@ -51,6 +52,17 @@ describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', func
     assert.equal(frames.at(-1)!.complete, true);
     assert.equal(metrics.length, 2);
     assert.ok(metrics.every((m) => m.payload.first_audio_ms > 0 && m.payload.rtf > 0));
+  });
+
+  it('speaks text without msg.complete (an announcement) as a whole turn: its last frame says complete', async () => {
+    await helper.load(piperTts, flow(voice));
+    const frames = collect<Frame>('frames');
+    helper.getNode('tts').receive({ payload: 'The washing machine has finished. It is done.', turnId: 'a-1' } as never);
+    await until(() => frames.some((f) => f.complete), 10_000, 'the last frame of the announcement');
+    const ends = frames.filter((f) => f.chunkEnd);
+    assert.equal(ends.length, 1, 'one input text');
+    assert.equal(frames.at(-1), ends[0]);
+    assert.equal(frames.filter((f) => f.complete).length, 1);
   });
 
   it('drops the queue and the synthesis in flight on interrupt: nothing more of that turn', async () => {
