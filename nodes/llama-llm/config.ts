@@ -11,6 +11,10 @@ export interface LlamaLlmConfig extends NodeDef {
   endpoint: 'chat' | 'completion';
   allowH2: boolean;
   rawBytes: boolean;
+  /** Seconds a llama-server reply may go without a byte before the turn ends (LLM_STALLED); 0 = no limit. */
+  stallTimeout: number;
+  /** Sent on to be spoken when a turn fails (stalled or cut server, engine error); empty = nothing. */
+  fallbackReply: string;
   /** GGUF file for the embedded engine; empty = the catalog's default LLM in the models directory. */
   modelPath: string;
   /** 0 = automatic: one per physical core, leaving one CPU free (defaultThreads). */
@@ -29,13 +33,15 @@ export interface LlamaLlmConfig extends NodeDef {
   maxChunkChars: number;
 }
 
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;
 
 export const DEFAULTS: Omit<LlamaLlmConfig, keyof NodeDef> = {
   url: '',
   endpoint: 'chat',
   allowH2: false,
   rawBytes: false,
+  stallTimeout: 5,
+  fallbackReply: 'Sorry, I lost my train of thought.',
   modelPath: '',
   threads: 0,
   contextSize: 2048,
@@ -53,10 +59,27 @@ export const DEFAULTS: Omit<LlamaLlmConfig, keyof NodeDef> = {
 };
 
 /** Steps that bring a saved config up to date (see lib/nodered/migrate.ts). */
-export const MIGRATIONS: Migration<LlamaLlmConfig>[] = [withDefaults<LlamaLlmConfig>(DEFAULTS)];
+export const MIGRATIONS: Migration<LlamaLlmConfig>[] = [
+  withDefaults<LlamaLlmConfig>(DEFAULTS),
+  {
+    // Version 1 had no stall timeout (a stopped server hung the turn) and no spoken fallback.
+    version: 2,
+    up: (c) => ({
+      ...c,
+      stallTimeout: c.stallTimeout == null || String(c.stallTimeout).trim() === '' ? DEFAULTS.stallTimeout : Number(c.stallTimeout),
+      fallbackReply: typeof c.fallbackReply === 'string' ? c.fallbackReply : DEFAULTS.fallbackReply,
+    }),
+  },
+];
 
 /** Longer input is refused: a transcript or a typed question is never this long, a pasted file is. */
 const MAX_INPUT_CHARS = 4000;
+
+/** The stall timeout in milliseconds; a value that is not a number gets the default, not "no limit". */
+export function stallTimeoutMs(config: Pick<LlamaLlmConfig, 'stallTimeout'>): number {
+  const seconds = Number(config.stallTimeout);
+  return (Number.isFinite(seconds) ? Math.max(0, seconds) : DEFAULTS.stallTimeout) * 1000;
+}
 
 /** What the controller needs from the saved settings. */
 export function controllerSettings(config: LlamaLlmConfig): LlmSettings {
@@ -67,5 +90,6 @@ export function controllerSettings(config: LlamaLlmConfig): LlmSettings {
     sampling: { maxTokens: config.maxTokens, temperature: config.temperature, topK: 40, topP: 0.95, lowLatency: config.lowLatency },
     chunker: { firstMaxChars: config.firstChunkChars, maxChars: config.maxChunkChars },
     maxInputChars: MAX_INPUT_CHARS,
+    fallbackReply: config.fallbackReply.trim(),
   };
 }

@@ -2,7 +2,7 @@ import { inputError } from '../../lib/coded-error';
 import { cancelsTurn, makeControl, parseControl, type ControlMessage, type ControlPayload } from '../../lib/control/protocol';
 import { newTurnId, TurnTracker } from '../../lib/control/turns';
 import { SentenceChunker, type ChunkerOptions } from '../../lib/text/sentence-chunker';
-import type { ChatMessage, GenerateMarks, LlmEngine, SamplingOptions } from './engine';
+import { ContextExceededError, LlmEngineError, type ChatMessage, type GenerateMarks, type LlmEngine, type SamplingOptions } from './engine';
 import type { ConversationMemory } from './memory';
 import { turnMetrics } from './metrics';
 
@@ -13,6 +13,8 @@ export interface LlmSettings {
   sampling: SamplingOptions;
   chunker: ChunkerOptions;
   maxInputChars: number;
+  /** Spoken in place of the rest of a reply that failed (stalled or cut server, engine error); '' or absent = nothing. */
+  fallbackReply?: string;
 }
 
 export interface LlmOutputs {
@@ -31,6 +33,18 @@ interface RunningTurn {
   done: Promise<void>;
   /** What speaker-out reported as heard, when it cut the turn before the LLM finished. */
   spoken?: string;
+}
+
+/** A trimmed prompt aims this far under the engine's context: its token count was only estimated. */
+const CONTEXT_MARGIN = 0.9;
+
+/** The prompt does not fit even without the history. */
+function tooLongError(err: ContextExceededError): LlmEngineError {
+  return new LlmEngineError(
+    `the prompt does not fit the model's context (${err.contextSize} tokens) even with the history trimmed: ` +
+      `shorten the system prompt or the question, or give the model a larger context (llama-server -c) (${err.message})`,
+    'CONTEXT_EXCEEDED',
+  );
 }
 
 /** Control turn id meaning "whatever turn is running" (a dashboard stop button knows no turn ids). */
@@ -122,10 +136,10 @@ export class LlmController {
     let reply = '';
     const sent: string[] = [];
     const base = { ...msg, turnId, conversationId };
-    const sendChunk = (payload: string, complete: boolean) => {
+    const sendChunk = (payload: string, complete: boolean, extra: Record<string, unknown> = {}) => {
       const parts: Record<string, unknown> = { id: turnId, index, type: 'string', ch: '' };
       if (complete) parts.count = index + 1;
-      this.out.chunk({ ...base, topic: 'llm-chunk', payload, index, complete, parts });
+      this.out.chunk({ ...base, topic: 'llm-chunk', payload, index, complete, parts, ...extra });
       if (payload) sent.push(payload);
       index++;
     };
@@ -141,29 +155,37 @@ export class LlmController {
     let firstTextAt = 0;
     let statusAt = 0;
     let marks!: GenerateMarks;
+    const onText = (piece: string, tokens: number) => {
+      if (abort.signal.aborted) return;
+      const now = performance.now();
+      if (!resumed) {
+        resume();
+        firstTextAt = statusAt = now;
+        this.out.status('busy', 'speaking…');
+      } else if (now - statusAt >= SPEED_STATUS_MS) {
+        statusAt = now;
+        this.out.status('busy', `speaking ${Math.round((tokens - 1) / ((now - firstTextAt) / 1000))} tok/s`);
+      }
+      reply += piece;
+      for (const sentence of chunker.push(piece)) sendChunk(sentence, false);
+    };
     try {
-      marks = await this.engine.generate({
-        messages,
-        sampling: this.settings.sampling,
-        signal: abort.signal,
-        onText: (piece, tokens) => {
-          if (abort.signal.aborted) return;
-          const now = performance.now();
-          if (!resumed) {
-            resume();
-            firstTextAt = statusAt = now;
-            this.out.status('busy', 'speaking…');
-          } else if (now - statusAt >= SPEED_STATUS_MS) {
-            statusAt = now;
-            this.out.status('busy', `speaking ${Math.round((tokens - 1) / ((now - firstTextAt) / 1000))} tok/s`);
-          }
-          reply += piece;
-          for (const sentence of chunker.push(piece)) sendChunk(sentence, false);
-        },
-      });
+      try {
+        marks = await this.engine.generate({ messages, sampling: this.settings.sampling, signal: abort.signal, onText });
+      } catch (err) {
+        if (!(err instanceof ContextExceededError) || abort.signal.aborted) throw err;
+        // The history did not fit after all (our token estimate is rough): trim it to what the engine counted, once.
+        const trimmed = this.trimmed(conversationId, text, messages, err);
+        marks = await this.engine.generate({ messages: trimmed, sampling: this.settings.sampling, signal: abort.signal, onText }).catch((again: unknown) => {
+          throw again instanceof ContextExceededError ? tooLongError(again) : again;
+        });
+      }
     } catch (err) {
       if (!abort.signal.aborted) {
         if (!resumed) resume();
+        // The user is waiting for an answer: say something rather than fall silent (the
+        // unfinished sentence is dropped), and end the turn for TTS; the error goes to Catch.
+        sendChunk(this.settings.fallbackReply ?? '', true, { fallback: true });
         throw err;
       }
     }
@@ -180,9 +202,33 @@ export class LlmController {
     const metrics = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind);
     this.out.metrics({ topic: 'metrics', stage: 'llm', turnId, payload: metrics });
     // The reply goes last: a flow may take it as "this turn is over".
-    this.out.reply({ ...base, topic: 'llm-reply', payload: reply.trim(), interrupted: false });
+    this.out.reply({ ...base, topic: 'llm-reply', payload: reply.trim(), interrupted: false, truncated: marks.truncated });
     const speed = metrics.generation.tokens_per_s;
-    this.out.status('ready', speed === null ? 'ready' : `ready ${Math.round(speed)} tok/s`);
+    if (marks.truncated) this.out.status('ready', 'reply cut off');
+    else this.out.status('ready', speed === null ? 'ready' : `ready ${Math.round(speed)} tok/s`);
+  }
+
+  /**
+   * The prompt again with the history budget lowered to fit the engine's own
+   * token count (and the summary bounded to it), for one retry. Throws when
+   * nothing is left to trim.
+   */
+  private trimmed(conversationId: string, user: string, tooLong: ChatMessage[], err: ContextExceededError): ChatMessage[] {
+    const estimate = (ms: ChatMessage[]) => ms.reduce((n, m) => n + this.engine.countTokens(m.content), 0);
+    const estimated = estimate(tooLong);
+    // Engine tokens per estimated token: the chat template and the tokenizer differ from the estimate.
+    const ratio = Math.max(1, err.promptTokens / Math.max(1, estimated));
+    const room = err.contextSize > this.settings.sampling.maxTokens ? err.contextSize - this.settings.sampling.maxTokens : err.contextSize;
+    const budget = Math.floor((room / ratio) * CONTEXT_MARGIN);
+    if (budget < this.memory.tokenBudget) {
+      this.memory.setTokenBudget(budget);
+      this.out.warn(
+        `history budget lowered to ${budget} tokens: the server counted ${err.promptTokens} prompt tokens for its context of ${err.contextSize} (${err.message})`,
+      );
+    }
+    const messages = this.memory.messages(conversationId, this.system(), user);
+    if (estimate(messages) >= estimated) throw tooLongError(err);
+    return messages;
   }
 
   /** Writes a turn into the history, then folds old turns into the summary in the background. */

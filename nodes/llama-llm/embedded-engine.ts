@@ -81,7 +81,7 @@ export class EmbeddedEngine implements LlmEngine {
     let firstToken: number | null = null;
     let tokens = 0;
     const requestSent = performance.now();
-    await session.prompt(last.content, {
+    const { stopReason } = await session.promptWithMeta(last.content, {
       maxTokens: sampling.maxTokens,
       temperature: sampling.temperature,
       topK: sampling.topK,
@@ -98,7 +98,8 @@ export class EmbeddedEngine implements LlmEngine {
         onText(text, tokens);
       },
     });
-    return { requestSent, firstByte: null, firstSseLine: null, firstToken, end: performance.now(), tokens };
+    // node-llama-cpp shifts its context rather than overflow it: the only cut it reports is max tokens.
+    return { requestSent, firstByte: null, firstSseLine: null, firstToken, end: performance.now(), tokens, truncated: stopReason === 'maxTokens' };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { installedModels } from '../../lib/models/installed';
-import type { LlamaLlmConfig } from './config';
+import { stallTimeoutMs, type LlamaLlmConfig } from './config';
 import { defaultThreads } from './cpu-cores';
 import { EmbeddedEngine } from './embedded-engine';
 import type { LlmEngine } from './engine';
@@ -8,7 +8,13 @@ import { ServerEngine } from './server-engine';
 /** A llama-server when a URL is set, else llama.cpp in-process. Throws on settings that cannot work. */
 export function createEngine(config: LlamaLlmConfig): LlmEngine {
   if (config.url.trim()) {
-    return new ServerEngine({ url: config.url.trim(), endpoint: config.endpoint, allowH2: config.allowH2, rawBytes: config.rawBytes });
+    return new ServerEngine({
+      url: config.url.trim(),
+      endpoint: config.endpoint,
+      allowH2: config.allowH2,
+      rawBytes: config.rawBytes,
+      stallTimeoutMs: stallTimeoutMs(config),
+    });
   }
   return new EmbeddedEngine({
     modelPath: config.modelPath.trim() || installedModels('llm')[0]?.path || '',

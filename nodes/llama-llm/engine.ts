@@ -42,6 +42,8 @@ export interface GenerateMarks {
   firstToken: number | null;
   end: number;
   tokens: number;
+  /** The reply was cut by the token limit or the context, not ended by the model. */
+  truncated: boolean;
 }
 
 export interface EngineInfo {
@@ -76,11 +78,26 @@ const STATUS_TEXT: Record<string, string> = {
   SERVER_ERROR: 'server error',
   HTTP_STATUS: 'server error',
   BAD_URL: 'bad server URL',
+  LLM_STALLED: 'server stalled',
+  CONTEXT_EXCEEDED: 'prompt too long',
+  NOT_TLS: 'use http://',
+  NOT_HTTP: 'use https://',
 };
 
 export class LlmEngineError extends CodedError {
   constructor(message: string, code: string) {
     super(message, code, STATUS_TEXT[code] ?? 'engine error');
+  }
+}
+
+/** The engine refused a prompt longer than its context; the counts are the engine's own. */
+export class ContextExceededError extends LlmEngineError {
+  constructor(
+    message: string,
+    readonly promptTokens: number,
+    readonly contextSize: number,
+  ) {
+    super(message, 'CONTEXT_EXCEEDED');
   }
 }
 

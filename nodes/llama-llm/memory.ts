@@ -51,7 +51,7 @@ export function fitBudget(tokenBudget: number, maxTokens: number, contextSize: n
  */
 export class ConversationMemory {
   private readonly conversations = new Map<string, Conversation>();
-  private tokenBudget: number;
+  private budget: number;
   private readonly summariseAfter: number;
 
   constructor(
@@ -59,13 +59,18 @@ export class ConversationMemory {
     private readonly countTokens: (text: string) => number,
     private readonly summarise: Summariser = truncationSummary,
   ) {
-    this.tokenBudget = options.tokenBudget;
+    this.budget = options.tokenBudget;
     this.summariseAfter = options.summariseAfter;
   }
 
-  /** Lowers the budget once the engine says how much context it has. */
+  get tokenBudget(): number {
+    return this.budget;
+  }
+
+  /** Lowers the budget once the engine says how much context it has; summaries are cut down to the new bound. */
   setTokenBudget(tokens: number): void {
-    this.tokenBudget = tokens;
+    this.budget = tokens;
+    for (const c of this.conversations.values()) c.summary = this.bounded(c.summary);
   }
 
   private get(id: string): Conversation {
@@ -85,7 +90,7 @@ export class ConversationMemory {
   messages(conversationId: string, system: string, user: string): ChatMessage[] {
     const c = this.get(conversationId);
     const head = [system, c.summary && `Earlier in this conversation:\n${c.summary}`].filter(Boolean).join('\n\n');
-    let budget = this.tokenBudget - this.countTokens(head) - this.countTokens(user);
+    let budget = this.budget - this.countTokens(head) - this.countTokens(user);
     const recent: ChatMessage[] = [];
     for (let i = c.turns.length - 1; i >= 0 && c.turns[i].tokens <= budget; i--) {
       budget -= c.turns[i].tokens;
@@ -122,7 +127,7 @@ export class ConversationMemory {
 
   /** The summary may take half the budget: its oldest lines go first. */
   private bounded(summary: string): string {
-    const limit = this.tokenBudget / 2;
+    const limit = this.budget / 2;
     const lines = summary.split('\n');
     while (lines.length > 1 && this.countTokens(lines.join('\n')) > limit) lines.shift();
     return lines.join('\n');

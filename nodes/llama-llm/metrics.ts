@@ -23,6 +23,8 @@ export interface LlmMetrics {
   end_to_end_ms: number;
   engine: LlmEngine['kind'];
   interrupted: boolean;
+  /** The reply was cut by max tokens or the context, not ended by the model. */
+  truncated: boolean;
 }
 
 export function turnMetrics(t: TurnTimes, m: GenerateMarks, engine: LlmEngine['kind']): LlmMetrics {
@@ -40,6 +42,7 @@ export function turnMetrics(t: TurnTimes, m: GenerateMarks, engine: LlmEngine['k
     end_to_end_ms: round(t.end - t.arrived),
     engine,
     interrupted: false,
+    truncated: m.truncated,
   };
 }
 

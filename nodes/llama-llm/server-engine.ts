@@ -1,6 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import {
   abortError,
+  ContextExceededError,
   estimateTokens,
   LlmEngineError,
   WARM_UP_SAMPLING,
@@ -12,6 +13,7 @@ import {
   type SamplingOptions,
 } from './engine';
 import { parsedReader, rawReader, type SseSink } from './sse-lines';
+import { notHttpError, notTlsError, speaksPlainHttp, speaksTls, tlsConnectorNamingPlainHttp } from './wrong-scheme';
 
 export interface ServerOptions {
   /** e.g. http://127.0.0.1:8080 */
@@ -24,7 +26,16 @@ export interface ServerOptions {
   rawBytes: boolean;
   /** How long to wait for response headers (the prompt is evaluated before them). */
   headersTimeoutMs?: number;
+  /**
+   * How long the reply may go without a byte once it has begun; 0 = no limit.
+   * A server stopped or hung mid-reply can hold the stream open silently, and
+   * undici's own body timeout is 300 s.
+   */
+  stallTimeoutMs?: number;
 }
+
+/** Without a setting: a few seconds, several times the gap between two tokens of a slow model on a Pi. */
+export const DEFAULT_STALL_TIMEOUT_MS = 5000;
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -33,6 +44,9 @@ export class ServerEngine implements LlmEngine {
   readonly kind = 'server';
   private readonly pool: Pool;
   private readonly basePath: string;
+  private readonly https: boolean;
+  private readonly host: string;
+  private readonly port: number;
 
   constructor(private readonly options: ServerOptions) {
     let parsed: URL;
@@ -45,12 +59,21 @@ export class ServerEngine implements LlmEngine {
       throw new LlmEngineError(`llama-server URL must start with http:// or https://, got "${options.url}"`, 'BAD_URL');
     }
     this.basePath = parsed.pathname.replace(/\/$/, '');
-    // A keep-alive pool: no TCP (or TLS) set-up on the path of each turn.
+    this.https = parsed.protocol === 'https:';
+    this.host = parsed.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(parsed.port) || (this.https ? 443 : 80);
+    // llama-server closes the connection after every streamed reply (it keeps
+    // it only after short answers such as /health), so each turn opens a new
+    // one: a TCP connect, well under a millisecond on a LAN. The pool still
+    // spares the set-up between /health, /props and the warm-up, and keeps one
+    // alive where a proxy in front does keep streamed connections.
     this.pool = new Pool(parsed.origin, {
       connections: 4,
       allowH2: options.allowH2,
       keepAliveTimeout: 60_000,
       headersTimeout: options.headersTimeoutMs ?? 120_000,
+      bodyTimeout: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      ...(this.https ? { connect: tlsConnectorNamingPlainHttp(options.url, options.allowH2) } : {}),
     });
   }
 
@@ -101,6 +124,8 @@ export class ServerEngine implements LlmEngine {
     const firstByte = performance.now();
     if (res.statusCode !== 200) {
       const text = await res.body.text().catch(() => '');
+      const overflow = contextOverflow(res.statusCode, text);
+      if (overflow) throw overflow;
       const what = res.statusCode === 503 ? 'llama-server is still loading its model' : `llama-server answered ${res.statusCode}`;
       throw new LlmEngineError(`${what}: ${errorText(text)}`, res.statusCode === 503 ? 'LOADING' : 'HTTP_STATUS');
     }
@@ -111,6 +136,7 @@ export class ServerEngine implements LlmEngine {
     // The server's own count, from the last event's timings, is exact where ours counts text events.
     let serverTokens: number | undefined;
     let finished = false;
+    let truncated = false;
     let failure: Error | undefined;
     const text = (t: string) => {
       if (!t || signal.aborted) return;
@@ -141,7 +167,12 @@ export class ServerEngine implements LlmEngine {
         const content = chat ? choice?.delta?.content : event.content;
         if (!contentSent && typeof content === 'string') text(content);
         if (typeof event.timings?.predicted_n === 'number') serverTokens = event.timings.predicted_n;
-        if (chat ? choice?.finish_reason != null : event.stop === true) finished = true;
+        if (chat ? choice?.finish_reason != null : event.stop === true) {
+          finished = true;
+          // Cut by max tokens or by the context: llama-server says "length" on the chat
+          // endpoint, stop_type "limit" (and truncated, for the context) on /completion.
+          truncated = chat ? choice?.finish_reason === 'length' : event.truncated === true || event.stop_type === 'limit';
+        }
       },
       onEarlyContent: (t) => text(t),
     };
@@ -153,12 +184,19 @@ export class ServerEngine implements LlmEngine {
       }
     } catch (err) {
       if (signal.aborted) throw abortError();
+      if ((err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT') {
+        const seconds = (this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS) / 1000;
+        throw new LlmEngineError(
+          `llama-server sent nothing for ${seconds} s in the middle of the reply (stopped or hung?): the turn was ended; check the server`,
+          'LLM_STALLED',
+        );
+      }
       throw new LlmEngineError(`llama-server stream broke off: ${(err as Error).message}`, 'STREAM_CUT');
     }
     if (failure) throw failure;
     if (signal.aborted) throw abortError();
     if (!finished) throw new LlmEngineError('llama-server closed the stream before the reply ended', 'STREAM_CUT');
-    return { requestSent, firstByte, firstSseLine, firstToken, end: performance.now(), tokens: serverTokens ?? tokens };
+    return { requestSent, firstByte, firstSseLine, firstToken, end: performance.now(), tokens: serverTokens ?? tokens, truncated };
   }
 
   private async send(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
@@ -166,7 +204,17 @@ export class ServerEngine implements LlmEngine {
       return await this.pool.request(opts);
     } catch (err) {
       if ((opts.signal as AbortSignal | undefined)?.aborted) throw abortError();
+      if (err instanceof LlmEngineError) throw err;
       const code = (err as { code?: string }).code ?? '';
+      // A TLS server closes a plain-HTTP connection at once, before any answer.
+      if (!this.https && (code === 'UND_ERR_SOCKET' || code.startsWith('HPE_')) && (await speaksTls(this.host, this.port))) {
+        throw notHttpError(this.options.url);
+      }
+      // An HTTP server that answers the TLS hello (with a 400) fails the handshake at once;
+      // llama-server's silence is caught by the connector (tlsConnectorNamingPlainHttp).
+      if (this.https && code === 'ERR_SSL_WRONG_VERSION_NUMBER' && (await speaksPlainHttp(this.host, this.port))) {
+        throw notTlsError(this.options.url);
+      }
       if (CONNECT_CODES.has(code)) {
         throw new LlmEngineError(`llama-server is not reachable at ${this.options.url} (${code}): start it, or clear the URL to use the embedded engine`, 'UNREACHABLE');
       }
@@ -183,8 +231,22 @@ interface LlamaEvent {
   content?: string;
   stop?: boolean;
   choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  truncated?: boolean;
+  stop_type?: string;
   timings?: { predicted_n?: number };
   error?: { message?: string };
+}
+
+/** llama-server's 400 for a prompt longer than the slot's context, with its own token counts. */
+function contextOverflow(status: number, body: string): ContextExceededError | undefined {
+  if (status !== 400) return undefined;
+  try {
+    const { error } = JSON.parse(body) as { error?: { type?: string; message?: string; n_prompt_tokens?: number; n_ctx?: number } };
+    if (error?.type !== 'exceed_context_size_error') return undefined;
+    return new ContextExceededError(`llama-server: ${error.message ?? 'the prompt exceeds the context'}`, error.n_prompt_tokens ?? 0, error.n_ctx ?? 0);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The human part of llama-server's error JSON, or the raw text. */

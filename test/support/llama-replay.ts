@@ -18,6 +18,8 @@ export interface Reply {
   gapMs?: number;
   /** Destroy the socket after this many bytes of body. */
   cutAfter?: number;
+  /** Send this many bytes of body, then hold the connection open silently (a stopped or hung llama-server). */
+  holdAfter?: number;
   contentType?: string;
 }
 
@@ -60,7 +62,7 @@ async function play(reply: Reply, res: ServerResponse): Promise<void> {
   if (reply.delayMs) await sleep(reply.delayMs);
   res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/event-stream' });
   const bytes = Buffer.from(reply.body);
-  const end = reply.cutAfter ?? bytes.length;
+  const end = reply.cutAfter ?? reply.holdAfter ?? bytes.length;
   const size = reply.chunkSize ?? bytes.length;
   for (let i = 0; i < end; i += size) {
     if (res.destroyed) return;
@@ -68,7 +70,7 @@ async function play(reply: Reply, res: ServerResponse): Promise<void> {
     if (reply.gapMs) await sleep(reply.gapMs);
   }
   if (reply.cutAfter !== undefined) res.socket?.destroy();
-  else res.end();
+  else if (reply.holdAfter === undefined) res.end();
 }
 
 /** The replay server, also noting when the client dropped a response before its end. */

@@ -39,7 +39,7 @@ class ScriptedEngine implements LlmEngine {
         req.onText(piece, i + 1);
         await sleep(this.gapMs);
       }
-      return { requestSent, firstByte, firstSseLine: firstByte, firstToken, end: performance.now(), tokens: this.pieces.length };
+      return { requestSent, firstByte, firstSseLine: firstByte, firstToken, end: performance.now(), tokens: this.pieces.length, truncated: false };
     } finally {
       this.running--;
     }
@@ -78,7 +78,7 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
       ],
     );
     assert.equal(got.chunks[0].extra, 'kept', 'the input message properties travel on');
-    assert.deepEqual(got.replies, [{ payload: 'Sure, the kitchen lights are on. Anything else?', turnId: 't-1', conversationId: 'kitchen', extra: 'kept', topic: 'llm-reply', interrupted: false }]);
+    assert.deepEqual(got.replies, [{ payload: 'Sure, the kitchen lights are on. Anything else?', turnId: 't-1', conversationId: 'kitchen', extra: 'kept', topic: 'llm-reply', interrupted: false, truncated: false }]);
     const m = got.metrics[0] as { topic: string; stage: string; turnId: string; payload: Record<string, unknown> };
     assert.equal(m.topic, 'metrics');
     assert.equal(m.stage, 'llm');
@@ -93,6 +93,7 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
       'end_to_end_ms',
       'engine',
       'interrupted',
+      'truncated',
     ]);
     const p = m.payload as { server_first_byte_ms: number; first_token_latency_total_ms: number; end_to_end_ms: number; generation: { tokens: number; tokens_per_s: number } };
     assert.ok(p.server_first_byte_ms >= 4, 'the scripted server waits 5 ms before its first byte');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { migrate } from '../../../lib/nodered/migrate';
-import { controllerSettings, DEFAULTS, MIGRATIONS, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
+import { CONFIG_VERSION, controllerSettings, DEFAULTS, MIGRATIONS, stallTimeoutMs, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
 import { defaultThreads, physicalCores } from '../../../nodes/llama-llm/cpu-cores';
 import { estimateTokens } from '../../../nodes/llama-llm/engine';
 import { ConversationMemory, fitBudget, type Summariser } from '../../../nodes/llama-llm/memory';
@@ -117,11 +117,21 @@ describe('llama-llm settings', () => {
   it('migrates a flow saved before versioning: defaults filled, typed numbers become numbers', () => {
     const old = { id: 'n1', type: 'llama-llm', z: 'f', name: '', url: 'http://127.0.0.1:8080', maxTokens: '128', lowLatency: 'true' } as unknown as LlamaLlmConfig;
     const c = migrate(old, MIGRATIONS);
-    assert.equal(c.version, 1);
+    assert.equal(c.version, CONFIG_VERSION);
     assert.equal(c.maxTokens, 128);
     assert.equal(c.lowLatency, true);
     assert.equal(c.contextSize, DEFAULTS.contextSize);
     assert.equal(c.url, 'http://127.0.0.1:8080');
+  });
+
+  it('gives a flow saved at version 1 the stall timeout (5 s) and the spoken fallback; keeps an empty fallback and a saved timeout', () => {
+    const v1 = { id: 'n1', type: 'llama-llm', z: 'f', name: '', version: 1, url: 'http://127.0.0.1:8080', maxTokens: 128 } as unknown as LlamaLlmConfig;
+    const c = migrate(v1, MIGRATIONS);
+    assert.deepEqual([c.version, c.stallTimeout, c.fallbackReply, c.maxTokens], [2, 5, 'Sorry, I lost my train of thought.', 128]);
+    assert.equal(stallTimeoutMs(c), 5000);
+    const chosen = migrate({ ...v1, version: 2, stallTimeout: 0, fallbackReply: '' } as LlamaLlmConfig, MIGRATIONS);
+    assert.deepEqual([chosen.stallTimeout, controllerSettings(chosen).fallbackReply, stallTimeoutMs(chosen)], [0, '', 0]);
+    assert.equal(stallTimeoutMs({ stallTimeout: 'soon' as unknown as number }), 5000, 'not a number: the default, not "no limit"');
   });
 
   it('turns the saved settings into the controller settings, style included', () => {
