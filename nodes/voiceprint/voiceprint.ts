@@ -10,6 +10,7 @@ import { ProfileStore } from '../../lib/voiceprint/profile-store';
 import type { VoiceprintEvent } from '../../lib/voiceprint/voiceprint-engine';
 import { MIGRATIONS, type VoiceprintConfig } from './config';
 import { VoiceprintController } from './controller';
+import { registerProfileEndpoints } from './profile-endpoints';
 
 /** The profile stores of deployed nodes, for the editor's list and delete buttons. */
 const liveStores = new Set<ProfileStore>();
@@ -69,18 +70,5 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('voiceprint', VoiceprintNode as never);
 
   // Enrolled voices for the editor: list and delete.
-  RED.httpAdmin.get('/realtime-voice/voiceprints', RED.auth.needsPermission('voiceprint.read'), (_req, res) => {
-    const [store] = liveStores;
-    res.json({ names: store ? store.names() : [], deployed: Boolean(store) });
-  });
-  RED.httpAdmin.delete('/realtime-voice/voiceprints/:name', RED.auth.needsPermission('voiceprint.write'), (req, res) => {
-    const [store] = liveStores;
-    try {
-      if (!store) throw new Error('deploy a voiceprint node first');
-      store.remove(String(req.params.name));
-      res.json({ names: store.names() });
-    } catch (err) {
-      res.status(404).json({ error: (err as Error).message });
-    }
-  });
+  registerProfileEndpoints(RED, liveStores);
 };

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import bcrypt from 'bcryptjs';
-import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
-import { ROOT } from '../support/paths';
+import { launchSecuredNodeRed, type SecuredNodeRed } from '../support/admin-auth';
 import { useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../support/virtual-card';
-
-const PASSWORD = 'correct horse';
 
 type DeviceList = { backends: string[]; devices: Array<{ name: string; inputChannels: number; outputChannels: number }>; error?: string };
 
@@ -19,39 +12,15 @@ type DeviceList = { backends: string[]; devices: Array<{ name: string; inputChan
 describe('sound-card device list behind Node-RED admin auth', function () {
   this.timeout(120_000);
   useVirtualCard();
-  let red: NodeRedProcess;
-  let userDir: string;
+  let nr: SecuredNodeRed;
   let base: string;
 
   before(async () => {
-    userDir = mkdtempSync(join(tmpdir(), 'rv-auth-'));
-    const port = await freePort();
-    const users = [
-      { username: 'admin', password: bcrypt.hashSync(PASSWORD, 8), permissions: '*' },
-      { username: 'viewer', password: bcrypt.hashSync(PASSWORD, 8), permissions: 'read' },
-    ];
-    writeFileSync(
-      join(userDir, 'settings.js'),
-      `module.exports = ${JSON.stringify({ uiHost: '127.0.0.1', uiPort: port, nodesDir: [ROOT], telemetry: { enabled: false }, adminAuth: { type: 'credentials', users } })};\n`,
-    );
-    red = await launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port);
-    base = red.base;
+    nr = await launchSecuredNodeRed({ admin: '*', viewer: 'read' });
+    base = nr.red.base;
   });
 
-  after(async () => {
-    await red.stop();
-    rmSync(userDir, { recursive: true, force: true });
-  });
-
-  /** Logs in as the editor does; returns the Authorization header. */
-  async function login(username: string, scope = '*'): Promise<{ Authorization: string }> {
-    const res = await fetch(`${base}/auth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope, username, password: PASSWORD }),
-    });
-    assert.equal(res.status, 200, `login as ${username}`);
-    return { Authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}` };
-  }
+  after(() => nr.stop());
 
   const devicesUrl = (backend: string) => `${base}/realtime-voice/audio-devices?backend=${backend}`;
 
@@ -61,8 +30,8 @@ describe('sound-card device list behind Node-RED admin auth', function () {
   });
 
   it('lists the devices by name for a logged-in user, read-only users included', async () => {
-    for (const [user, scope] of [['admin', '*'], ['viewer', 'read']]) {
-      const res = await fetch(devicesUrl('audify'), { headers: await login(user, scope) });
+    for (const user of ['admin', 'viewer']) {
+      const res = await fetch(devicesUrl('audify'), { headers: await nr.login(user) });
       assert.equal(res.status, 200, user);
       const body = (await res.json()) as DeviceList;
       assert.ok(body.backends.includes('audify'), JSON.stringify(body.backends));
@@ -72,7 +41,7 @@ describe('sound-card device list behind Node-RED admin auth', function () {
   });
 
   it('answers an unknown backend with 400 and the backends it has', async () => {
-    const res = await fetch(devicesUrl('jack'), { headers: await login('admin') });
+    const res = await fetch(devicesUrl('jack'), { headers: await nr.login('admin') });
     assert.equal(res.status, 400);
     const body = (await res.json()) as DeviceList;
     assert.match(body.error ?? '', /unknown backend "jack"/);
