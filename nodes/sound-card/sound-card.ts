@@ -9,6 +9,8 @@ import { MIGRATIONS, type SoundCardConfig } from './config';
 /** A sound-card config node as mic-in and speaker-out see it (nodes/sound-card/card-node.ts). */
 type SoundCardNode = Node & { card: SoundCard };
 
+const isBackend = (v: unknown): v is BackendName => typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
+
 export = function register(RED: NodeAPI): void {
   function SoundCardConfigNode(this: SoundCardNode, raw: SoundCardConfig) {
     RED.nodes.createNode(this, raw);
@@ -26,9 +28,13 @@ export = function register(RED: NodeAPI): void {
 
   // Devices for the editor's dropdowns. Listing opens the audio system: admin only.
   RED.httpAdmin.get('/realtime-voice/audio-devices', RED.auth.needsPermission('sound-card.read'), (req, res) => {
-    const wanted = String(req.query.backend ?? 'audify') as BackendName;
+    const wanted = req.query.backend ?? 'audify';
     const backends = availableBackends();
-    if (!BACKENDS.includes(wanted)) return void res.status(400).json({ error: `unknown backend "${wanted}"`, backends });
+    if (!isBackend(wanted)) {
+      // Named back only when short: the answer never grows with what the caller sent.
+      const shown = typeof wanted === 'string' && wanted.length <= 20 ? ` "${wanted}"` : '';
+      return void res.status(400).json({ error: `unknown backend${shown} (one of: ${BACKENDS.join(', ')})`, backends });
+    }
     try {
       res.json({ backends, devices: loadBackend(wanted).devices() });
     } catch (err) {
