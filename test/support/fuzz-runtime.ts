@@ -121,3 +121,9 @@ export class Traffic {
     }
   }
 }
+
+/** Waits until a node's status turns green (its engine loaded): runs before that would only test the loading queue. */
+export async function ready(nodeId: string, ms: number): Promise<void> {
+  const status = helper.getNode(nodeId).status as unknown as { lastCall?: { args: [{ fill?: string }] } };
+  await until(() => status.lastCall?.args[0]?.fill === 'green', ms, `${nodeId} to be ready`);
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import helper from 'node-red-node-test-helper';
+import piperTts from '../../nodes/piper-tts/piper-tts';
+import { fuzzParams, guardProcess } from '../support/fuzz-guard';
+import { controlArb, controlProblem, junkArb, textArb, turnIdArb, validControl, type Msg } from '../support/fuzz-messages';
+import { fuzzFlow, ready, Traffic } from '../support/fuzz-runtime';
+import { TurnLedger } from '../support/fuzz-turns';
+import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
+import { sleep, until } from '../support/wait';
+
+helper.init(require.resolve('node-red'));
+
+const IDS = ['t-a', 't-b', 't-c'];
+/** The node's limit on one text (nodes/piper-tts/piper-tts.ts). */
+const MAX_CHARS = 20_000;
+
+/** What piper-tts's contract refuses: a control event that is not one, text that is not text, empty or too long. */
+function refused(msg: Msg): string | undefined {
+  if (msg.control != null) return controlProblem(msg.control);
+  if (msg.stop === true) return undefined;
+  const p = msg.payload;
+  if (typeof p !== 'string') return 'not text';
+  // The LLM's last chunk (complete: true) may be empty: it only says the reply is complete.
+  if (!p.trim() && msg.complete !== true) return 'nothing to say';
+  if (p.length > MAX_CHARS) return 'too long';
+  return undefined;
+}
+
+/** An LLM chunk, an announcement, or a text of any kind for a turn of the run. */
+const textMsgArb: fc.Arbitrary<Msg> = fc.record(
+  { payload: fc.oneof({ weight: 6, arbitrary: textArb }, { weight: 1, arbitrary: fc.anything({ maxDepth: 1 }) }), turnId: turnIdArb(IDS), complete: fc.boolean(), priority: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) },
+  { requiredKeys: ['payload'] },
+).map((m) => ({ topic: 'llm-chunk', ...m }));
+
+const msgArb = fc.oneof({ weight: 5, arbitrary: textMsgArb }, { weight: 4, arbitrary: controlArb(IDS) }, { weight: 1, arbitrary: junkArb(IDS) }, { weight: 1, arbitrary: fc.constant<Msg>({ stop: true }) });
+/** A message, or a pause that lets the node finish what it was saying (a slow LLM between two chunks). */
+const stepArb = fc.oneof({ weight: 5, arbitrary: msgArb }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 150 }).map((ms) => ({ waitMs: ms })) });
+
+describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
+  this.timeout(120_000);
+  const guard = guardProcess();
+  const dir = mkdtempSync(join(tmpdir(), 'rv-fuzz-tts-'));
+  const voice = writeTinyPiperVoice(dir);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => helper.unload());
+
+  // Found by the property below: between two chunks of a reply nothing of it is queued, and a barge-in or
+  // a stop only cancelled queued turns, so the reply's next chunk (already on its way from the LLM) was spoken.
+  for (const [what, cancel] of [
+    ['a barge-in', { topic: 'control', turnId: 't-user', control: { v: 1, type: 'speech-start', turnId: 't-user', ts: Date.now() } }],
+    ['msg.stop', { stop: true }],
+    ['an interrupt of every turn', { topic: 'control', turnId: '*', control: { v: 1, type: 'interrupt', turnId: '*', ts: Date.now() } }],
+  ] as const) {
+    it(`regression: ${what} between two chunks of a reply silences the chunks still coming`, async () => {
+      await helper.load(piperTts, fuzzFlow({ id: 'tts', type: 'piper-tts', voicePath: voice, frameMs: 20 }, 3));
+      await ready('tts', 20_000);
+      const traffic = new Traffic('tts');
+      traffic.receive({ topic: 'llm-chunk', payload: 'Hello there.', turnId: 't-reply', complete: false });
+      await until(() => traffic.sent.some((s) => s.msg.turnId === 't-reply' && s.msg.chunkEnd === true), 5000, 'the first chunk to be spoken');
+      const n = traffic.receive(cancel);
+      traffic.receive({ topic: 'llm-chunk', payload: 'The lights are on.', turnId: 't-reply', complete: true });
+      traffic.receive({ topic: 'llm-chunk', payload: 'Yes.', turnId: 't-next', complete: true });
+      await until(() => traffic.sent.some((s) => s.msg.turnId === 't-next' && s.msg.complete === true), 5000, 'the next turn to be spoken');
+      const late = traffic.sent.filter((s) => s.port === 0 && s.msg.turnId === 't-reply' && s.at > traffic.processedAt[n]);
+      assert.deepEqual([...new Set(late.map((s) => s.msg.text))], []);
+    });
+  }
+
+  it('every message settles as the contract says, no audio of a turn after it was cancelled, and a fresh text is spoken to its end', async () => {
+    await helper.load(piperTts, fuzzFlow({ id: 'tts', type: 'piper-tts', voicePath: voice, frameMs: 20, sentenceSilence: 0.05 }, 3));
+    await ready('tts', 20_000);
+    const traffic = new Traffic('tts');
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 16 }), async (steps) => {
+        const prefix = `r${run++}-`;
+        const own = (id: unknown) => (typeof id === 'string' && IDS.includes(id) ? prefix + id : id);
+        const ledger = new TurnLedger();
+        const first = traffic.received;
+        for (const raw of steps) {
+          if (typeof raw.waitMs === 'number') {
+            await sleep(raw.waitMs);
+            continue;
+          }
+          const control = raw.control && typeof raw.control === 'object' ? { control: { ...(raw.control as Msg), turnId: own((raw.control as Msg).turnId) } } : {};
+          const msg = { ...raw, turnId: own(raw.turnId), ...control };
+          const n = traffic.receive(msg);
+          const at = traffic.processedAt[n];
+          if (refused(msg) !== undefined) continue;
+          const c = validControl(msg);
+          const turn = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : undefined;
+          if (c) ledger.control(c.type, c.turnId, at);
+          else if (msg.stop === true) ledger.cancelOpen(at);
+          else {
+            // An announcement pre-empts what is being said: every other open turn is cut.
+            if (msg.priority === true) ledger.cancelOpen(at, turn);
+            if (turn) ledger.begun(turn);
+            // A chunk that does not say the reply goes on is a whole text: its turn ends once it is spoken.
+            if (turn && msg.complete !== false) ledger.finished(turn);
+          }
+        }
+        // Never stalls: after whatever came before, a fresh text is spoken to its last frame.
+        const fresh = `${prefix}fresh`;
+        traffic.receive({ topic: 'llm-chunk', payload: 'The lights are on.', turnId: fresh, complete: true });
+        const ns = traffic.since(first);
+        await traffic.allSettled(ns, 30_000);
+        traffic.assertVerdicts(ns, refused);
+        for (const s of traffic.sent) {
+          if (s.port !== 0) continue;
+          assert.ok(!ledger.stale(s.msg.turnId as string, s.at), `spoke "${String(s.msg.text)}" of ${String(s.msg.turnId)} after it was cancelled`);
+        }
+        await until(() => traffic.sent.some((s) => s.port === 0 && s.msg.turnId === fresh && s.msg.complete === true), 5000, 'the fresh text to be spoken');
+        guard.check();
+      }),
+      fuzzParams(40),
+    );
+  });
+});
