@@ -15,6 +15,12 @@ export interface CliContext {
   err?: NodeJS.WritableStream;
 }
 
+const TOP_USAGE = `usage: realtime-voice <command>
+
+  models <command>          list, pull, verify the models (realtime-voice models --help)
+  doctor                    check models, sound devices, engines and llama-server; says what to fix
+`;
+
 const USAGE = `usage: realtime-voice models <command>
 
   list                      every model: kind, size, installed or not, licence
@@ -86,9 +92,14 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
   const fail = (s: string) => err.write(`${s}\n`);
 
   const [group, command, ...rest] = args;
-  if (group !== 'models' || !command || command === 'help' || args.includes('--help')) {
-    (group === 'models' || args.includes('--help') ? out : err).write(USAGE);
-    return args.includes('--help') || command === 'help' ? 0 : 2;
+  const help = args.includes('--help') || args.includes('-h') || args[0] === 'help' || command === 'help';
+  if (group !== 'models') {
+    (help ? out : err).write(group && !help ? `unknown command "${group}"\n${TOP_USAGE}` : TOP_USAGE);
+    return help ? 0 : 2;
+  }
+  if (!command || help) {
+    (help ? out : err).write(USAGE);
+    return help ? 0 : 2;
   }
 
   const resolve = (names: string[]): CatalogEntry[] | string => {

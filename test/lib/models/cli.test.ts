@@ -194,5 +194,10 @@ describe('realtime-voice models CLI', () => {
     const help = await cli('models', '--help');
     assert.equal(help.code, 0);
     assert.match(help.out, /pull <name\|bundle>/);
+    assert.match(help.out, /--from <folder>/);
+    const top = await cli('--help');
+    assert.equal(top.code, 0);
+    assert.match(top.out, /^ {2}models <command>/m);
+    assert.match(top.out, /^ {2}doctor {2,}check models, sound devices, engines and llama-server/m);
   });
 });
