@@ -37,6 +37,14 @@ describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF, 1 thread)', function (
     assert.equal((await story([{ role: 'user', content: 'Once upon a time' }])).text, a.text);
   });
 
+  it('flags a reply cut at max tokens as truncated (node-llama-cpp\'s stopReason), an aborted one not', async () => {
+    // The tiny model never emits </s>: every reply runs to max tokens.
+    assert.equal((await story([{ role: 'user', content: 'Once upon a time' }])).marks.truncated, true);
+    const controller = new AbortController();
+    const marks = await engine.generate({ messages: [{ role: 'user', content: 'Once upon a time' }], sampling, signal: controller.signal, onText: () => controller.abort() });
+    assert.equal(marks.truncated, false);
+  });
+
   it('takes the system prompt and history into account', async () => {
     const plain = await story([{ role: 'user', content: 'Once upon a time' }]);
     const withHistory = await story([

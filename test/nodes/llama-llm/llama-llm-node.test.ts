@@ -7,6 +7,7 @@ import llamaLlm from '../../../nodes/llama-llm/llama-llm';
 import { fixture, WatchedReplay } from '../../support/llama-replay';
 import { collect, nextMessage } from '../../support/node-red';
 import { SHARED_MODELS } from '../../support/paths';
+import { until } from '../../support/wait';
 
 helper.init(require.resolve('node-red'));
 
@@ -106,7 +107,10 @@ describe('llama-llm node with a replayed llama-server', function () {
     }
     const texts = statusTexts('llm');
     assert.ok(texts.indexOf('thinking…') < texts.indexOf('speaking…'), texts.join(' | '));
-    assert.match(lastStatus('llm').text!, /^ready \d+ tok\/s$/);
+    // The recorded reply stops at its n_predict (24 tokens): flagged, not a normal finish.
+    assert.equal(r.truncated, true);
+    assert.equal(m.payload.truncated, true);
+    assert.deepEqual(lastStatus('llm'), { fill: 'green', shape: 'dot', text: 'reply cut off' });
     assert.ok(texts.every((t) => t === undefined || t.length < 20));
   });
 
@@ -214,6 +218,27 @@ describe('llama-llm node with a replayed llama-server', function () {
       await helper.unload(); // the pooled connection goes before the door closes
       await door.down();
     }
+  });
+
+  it('a server that holds the stream open silently: after the default 5 s stall timeout, Catch gets LLM_STALLED with the message, the status says so, the fallback is spoken', async function () {
+    this.timeout(15_000);
+    const body = fixture('completion-stream.sse');
+    await load(); // saved without a stall timeout or fallback: the defaults
+    await until(() => lastStatus('llm').text === 'ready', 2000, 'the warm-up');
+    server.route('/completion', { body, holdAfter: body.indexOf('\n\n') + 2 });
+    const chunks = collect<Msg>('chunks');
+    const caught = nextMessage<Caught & { turnId?: string }>('caught');
+    const t0 = performance.now();
+    helper.getNode('llm').receive({ payload: 'Once upon a time', turnId: 't-stall' } as never);
+    const c = await caught;
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 5000 && ms < 6500, `ended after ${ms.toFixed(0)} ms`);
+    assert.match(c.error.message, /sent nothing for 5 s in the middle of the reply/);
+    assert.equal((c.error as { code?: string }).code, 'LLM_STALLED');
+    assert.equal(c.turnId, 't-stall', 'the error carries the message of the turn');
+    assert.deepEqual(lastStatus('llm'), { fill: 'red', shape: 'ring', text: 'server stalled' });
+    await until(() => chunks.length > 0, 1000, 'the fallback chunk');
+    assert.deepEqual(chunks.map((m) => [m.payload, m.complete, m.fallback, m.turnId]), [['Sorry, I lost my train of thought.', true, true, 't-stall']]);
   });
 
   it('tells every message about settings that cannot work', async () => {
