@@ -45,7 +45,6 @@ describe('fuzz: mic-in (WAV source, real Node-RED runtime)', function () {
   it('every message settles as the contract says, no audio leaves while muted, and after any sequence start plays the file to its end', async () => {
     await helper.load(micIn, fuzzFlow({ id: 'mic', type: 'mic-in', source: 'wav', wavPath: CLIP, pace: 'fast', autoStart: false, frameMs: 20 }, 1));
     const traffic = new Traffic('mic');
-    let muted = false;
     /** When the mute state changed, on the traffic clock. */
     const switches: Array<{ at: number; muted: boolean }> = [];
     await fc.assert(
@@ -60,11 +59,11 @@ describe('fuzz: mic-in (WAV source, real Node-RED runtime)', function () {
           const n = traffic.receive(msg);
           if (refused(msg) !== undefined) continue;
           const word = validControl(msg)?.type ?? command(msg);
-          if (word === 'mute' || word === 'unmute') switches.push({ at: traffic.processedAt[n], muted: (muted = word === 'mute') });
+          if (word === 'mute' || word === 'unmute') switches.push({ at: traffic.processedAt[n], muted: word === 'mute' });
         }
         // Never stalls: unmuted, stopped and started again, the file plays to its end (msg.flush).
         traffic.receive({ payload: 'unmute' });
-        switches.push({ at: traffic.processedAt[traffic.received - 1], muted: (muted = false) });
+        switches.push({ at: traffic.processedAt[traffic.received - 1], muted: false });
         traffic.receive({ payload: 'stop' });
         const startAt = traffic.processedAt[traffic.receive({ payload: 'start' })];
         const ns = traffic.since(first);
