@@ -37,6 +37,9 @@ export interface ServerOptions {
 /** Without a setting: a few seconds, several times the gap between two tokens of a slow model on a Pi. */
 export const DEFAULT_STALL_TIMEOUT_MS = 5000;
 
+/** What a request on a kept-alive connection the server has since closed or lost fails with. */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** llama.cpp's llama-server over HTTP, streamed as server-sent events. */
@@ -201,7 +204,14 @@ export class ServerEngine implements LlmEngine {
 
   private async send(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
     try {
-      return await this.pool.request(opts);
+      try {
+        return await this.pool.request(opts);
+      } catch (err) {
+        // A pooled connection to a server that died (or restarted) fails on first use,
+        // before the server saw the request: once more, on a new connection.
+        if (!STALE_CONNECTION_CODES.has((err as { code?: string }).code ?? '') || (opts.signal as AbortSignal | undefined)?.aborted) throw err;
+        return await this.pool.request(opts);
+      }
     } catch (err) {
       if ((opts.signal as AbortSignal | undefined)?.aborted) throw abortError();
       if (err instanceof LlmEngineError) throw err;
