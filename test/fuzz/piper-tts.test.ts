@@ -38,7 +38,7 @@ const textMsgArb: fc.Arbitrary<Msg> = fc.record(
 
 const msgArb = fc.oneof({ weight: 5, arbitrary: textMsgArb }, { weight: 4, arbitrary: controlArb(IDS) }, { weight: 1, arbitrary: junkArb(IDS) }, { weight: 1, arbitrary: fc.constant<Msg>({ stop: true }) });
 /** A message, or a pause that lets the node finish what it was saying (a slow LLM between two chunks). */
-const stepArb = fc.oneof({ weight: 5, arbitrary: msgArb }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 150 }).map((ms) => ({ waitMs: ms })) });
+const stepArb: fc.Arbitrary<Msg> = fc.oneof({ weight: 5, arbitrary: msgArb }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 150 }).map((ms) => ({ waitMs: ms })) });
 
 describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
   this.timeout(120_000);
@@ -87,7 +87,7 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
             continue;
           }
           const control = raw.control && typeof raw.control === 'object' ? { control: { ...(raw.control as Msg), turnId: own((raw.control as Msg).turnId) } } : {};
-          const msg = { ...raw, turnId: own(raw.turnId), ...control };
+          const msg: Msg = { ...raw, turnId: own(raw.turnId), ...control };
           const n = traffic.receive(msg);
           const at = traffic.processedAt[n];
           if (refused(msg) !== undefined) continue;
