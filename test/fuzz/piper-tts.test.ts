@@ -60,11 +60,11 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
       await ready('tts', 20_000);
       const traffic = new Traffic('tts');
       traffic.receive({ topic: 'llm-chunk', payload: 'Hello there.', turnId: 't-reply', complete: false });
-      await until(() => traffic.sent.some((s) => s.msg.turnId === 't-reply' && s.msg.chunkEnd === true), 5000, 'the first chunk to be spoken');
+      await until(() => traffic.sent.some((s) => s.msg.turnId === 't-reply' && s.msg.chunkEnd === true), 15_000, 'the first chunk to be spoken');
       const n = traffic.receive(cancel);
       traffic.receive({ topic: 'llm-chunk', payload: 'The lights are on.', turnId: 't-reply', complete: true });
       traffic.receive({ topic: 'llm-chunk', payload: 'Yes.', turnId: 't-next', complete: true });
-      await until(() => traffic.sent.some((s) => s.msg.turnId === 't-next' && s.msg.complete === true), 5000, 'the next turn to be spoken');
+      await until(() => traffic.sent.some((s) => s.msg.turnId === 't-next' && s.msg.complete === true), 15_000, 'the next turn to be spoken');
       const late = traffic.sent.filter((s) => s.port === 0 && s.msg.turnId === 't-reply' && s.at > traffic.processedAt[n]);
       assert.deepEqual([...new Set(late.map((s) => s.msg.text))], []);
     });
