@@ -1,8 +1,10 @@
 import { availableBackends, loadBackend } from './audio-io/load-backend';
-import { BACKENDS } from './audio-io/backend';
+import { BACKENDS, type AudioDevice, type BackendName } from './audio-io/backend';
 import { BUNDLES, CATALOG } from './models/catalog';
+import { pullCommand } from './models/command';
 import { isInstalled, modelPath, modelsDir } from './models/models-dir';
 import { isHealthy, verifyModel } from './models/verify';
+import { flowFiles, llamaServerUrls, userDirs } from './nodered/flow-files';
 
 /** One line of `npm run doctor`: what was checked, whether it is fine, and what to do if not. */
 export interface Check {
@@ -20,28 +22,40 @@ async function modelChecks(): Promise<Check[]> {
     const entry = CATALOG.find((e) => e.name === name);
     if (!entry) continue;
     if (!isInstalled(entry)) {
-      checks.push({ area: 'models', what: name, ok: false, detail: `not installed in ${modelsDir()}: run "npx realtime-voice models pull default" (offline: "models pull" prints the URLs and paths)` });
+      checks.push({ area: 'models', what: name, ok: false, detail: `not installed in ${modelsDir()}: run "${pullCommand('default')}" (offline, it prints every URL and the path to put it at)` });
       continue;
     }
     const reports = await verifyModel(entry, modelPath(entry));
     const bad = reports.filter((r) => r.state !== 'ok' && r.state !== 'unchecked-digest');
-    checks.push({ area: 'models', what: name, ok: isHealthy(reports), detail: bad.length ? bad.map((r) => `${r.path}: ${r.state}`).join(', ') : 'installed and verified' });
+    const fix = `: run "${pullCommand(name)}" (pull replaces what fails its check)`;
+    checks.push({ area: 'models', what: name, ok: isHealthy(reports), detail: bad.length ? bad.map((r) => `${r.path}: ${r.state}`).join(', ') + fix : 'installed and verified' });
   }
   return checks;
 }
 
-function audioChecks(): Check[] {
+/** Devices are listed in child processes (AudioBackend.probe): the native libraries' noise stays out of the report. */
+async function audioChecks(): Promise<Check[]> {
   const loaded = availableBackends();
-  return BACKENDS.map((name): Check => {
-    if (!loaded.includes(name)) {
-      return { area: 'audio', what: `backend ${name}`, ok: false, optional: name !== 'audify', detail: name === 'audify' ? 'does not load: reinstall (needs cmake, libasound2-dev, libpulse-dev to compile)' : 'not installed (optional): npm install naudiodon' };
-    }
-    const devices = loadBackend(name).devices();
-    const inputs = devices.filter((d) => d.inputChannels > 0).map((d) => d.name);
-    const outputs = devices.filter((d) => d.outputChannels > 0).map((d) => d.name);
-    const ok = inputs.length > 0 && outputs.length > 0;
-    return { area: 'audio', what: `backend ${name}`, ok, optional: name !== 'audify', detail: ok ? `inputs: ${inputs.join(', ')}; outputs: ${outputs.join(', ')}` : `no ${inputs.length ? 'output' : 'input'} device found (is the sound server reachable? PULSE_SERVER=${process.env.PULSE_SERVER ?? 'unset'})` };
-  });
+  const checks: Check[] = [];
+  for (const name of BACKENDS) checks.push(await audioCheck(name, loaded.includes(name)));
+  return checks;
+}
+
+async function audioCheck(name: BackendName, loads: boolean): Promise<Check> {
+  const check = { area: 'audio', what: `backend ${name}`, optional: name !== 'audify' } as const;
+  if (!loads) {
+    return { ...check, ok: false, detail: name === 'audify' ? 'does not load: reinstall (needs cmake, libasound2-dev, libpulse-dev to compile)' : 'not installed (optional): npm install naudiodon' };
+  }
+  let devices: AudioDevice[];
+  try {
+    devices = await loadBackend(name).probe();
+  } catch (err) {
+    return { ...check, ok: false, detail: (err as Error).message };
+  }
+  const inputs = devices.filter((d) => d.inputChannels > 0).map((d) => d.name);
+  const outputs = devices.filter((d) => d.outputChannels > 0).map((d) => d.name);
+  const ok = inputs.length > 0 && outputs.length > 0;
+  return { ...check, ok, detail: ok ? `inputs: ${inputs.join(', ')}; outputs: ${outputs.join(', ')}` : `no ${inputs.length ? 'output' : 'input'} device found (is the sound server reachable? PULSE_SERVER=${process.env.PULSE_SERVER ?? 'unset'})` };
 }
 
 async function engineChecks(): Promise<Check[]> {
@@ -63,19 +77,27 @@ async function engineChecks(): Promise<Check[]> {
   return checks;
 }
 
-async function serverCheck(url: string): Promise<Check> {
+async function serverCheck(url: string, from: string): Promise<Check> {
+  const what = `${url} (from ${from})`;
   try {
     const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(3000) });
-    return { area: 'llama-server', what: url, ok: res.ok, detail: res.ok ? 'reachable, healthy' : `answers ${res.status}` };
+    return { area: 'llama-server', what, ok: res.ok, detail: res.ok ? 'reachable, healthy' : `answers ${res.status}` };
   } catch (err) {
-    return { area: 'llama-server', what: url, ok: false, detail: `unreachable: ${(err as Error).message}` };
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return { area: 'llama-server', what, ok: false, detail: `unreachable (${cause ?? (err as Error).message}): start llama-server, or fix the URL in the llama-llm node` };
   }
 }
 
-/** Every check; llama-server only when LLAMA_SERVER_URL names one (the embedded engine needs none). */
-export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
-  const checks = [...(await modelChecks()), ...audioChecks(), ...(await engineChecks())];
-  if (env.LLAMA_SERVER_URL) checks.push(await serverCheck(env.LLAMA_SERVER_URL));
+/**
+ * Every check. llama-server is checked when something names one: $LLAMA_SERVER_URL,
+ * or a llama-llm node in a flow of the user directories (the embedded engine needs none).
+ */
+export async function runChecks(env: NodeJS.ProcessEnv = process.env, flows: string[] = flowFiles(userDirs(env))): Promise<Check[]> {
+  const checks = [...(await modelChecks()), ...(await audioChecks()), ...(await engineChecks())];
+  const servers = new Map<string, string>();
+  if (env.LLAMA_SERVER_URL) servers.set(env.LLAMA_SERVER_URL, '$LLAMA_SERVER_URL');
+  for (const { url, file } of llamaServerUrls(flows)) if (!servers.has(url)) servers.set(url, file);
+  for (const [url, from] of servers) checks.push(await serverCheck(url, from));
   return checks;
 }
 

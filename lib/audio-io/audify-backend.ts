@@ -1,5 +1,6 @@
 import { RtAudio } from 'audify';
 import { bufferToInt16, int16ToBuffer } from '../audio/pcm';
+import { probeDevices } from './device-probe';
 import { DeviceError, pickDevice, type AudioBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
 
 // audify's enums are `declare const enum`s, which a per-file transpiler cannot inline.
@@ -24,6 +25,19 @@ export class AudifyBackend implements AudioBackend {
 
   devices(): AudioDevice[] {
     return this.listWith(this.rtAudio());
+  }
+
+  /** The probe also brings the host API it found: this process then never tries one that is not there. */
+  async probe(): Promise<AudioDevice[]> {
+    const { devices, api } = await probeDevices(this.name);
+    if (api !== undefined) this.api = api;
+    return devices;
+  }
+
+  /** The RtAudio API this backend uses (0: RtAudio's own choice). */
+  hostApi(): number {
+    this.rtAudio();
+    return this.api ?? 0;
   }
 
   open(request: OpenRequest, handlers: StreamHandlers): DeviceStream {

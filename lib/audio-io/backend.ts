@@ -49,7 +49,10 @@ export interface DeviceStream {
 
 export interface AudioBackend {
   readonly name: BackendName;
+  /** Lists devices in this process: the native libraries may print to stderr (see probe). */
   devices(): AudioDevice[];
+  /** Lists devices in a child process whose stderr is captured (device-probe.ts): quiet. */
+  probe(): Promise<AudioDevice[]>;
   open(request: OpenRequest, handlers: StreamHandlers): DeviceStream;
 }
 
@@ -66,8 +69,9 @@ export class DeviceError extends CodedError {
   constructor(
     readonly code: DeviceErrorCode,
     message: string,
+    statusText = STATUS[code],
   ) {
-    super(message, code, STATUS[code]);
+    super(message, code, statusText);
   }
 }
 
@@ -78,8 +82,15 @@ export function pickDevice(devices: AudioDevice[], name: string, direction: 'inp
     ? usable.find((d) => d.name === name)
     : (usable.find((d) => (direction === 'input' ? d.defaultInput : d.defaultOutput)) ?? usable[0]);
   if (!found) {
+    // Named for what it is to the user: mic-in reads this too when its card also plays (one duplex stream).
+    const what = direction === 'input' ? 'microphone (input device)' : 'speaker (output device)';
     const known = usable.map((d) => `"${d.name}"`).join(', ') || 'none';
-    throw new DeviceError('DEVICE_MISSING', `no ${direction} device ${name ? `named "${name}"` : 'at all'} (${direction} devices: ${known})`);
+    throw new DeviceError(
+      'DEVICE_MISSING',
+      `no ${what} ${name ? `named "${name}"` : 'found'} (${direction} devices: ${known}): connect one, or choose another in the sound-card node` +
+        (usable.length ? '' : '; with none at all, is the sound server (PulseAudio / PipeWire) reachable from Node-RED?'),
+      direction === 'input' ? 'no mic: see debug' : 'no speaker: see debug',
+    );
   }
   return found;
 }

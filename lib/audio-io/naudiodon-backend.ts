@@ -1,3 +1,4 @@
+import { probeDevices } from './device-probe';
 import { DeviceError, pickDevice, type AudioBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
 import { Framer } from '../audio/framer';
 import { bufferToInt16, int16ToBuffer } from '../audio/pcm';
@@ -45,6 +46,10 @@ export class NaudiodonBackend implements AudioBackend {
       defaultInput: d.id === api?.defaultInput,
       defaultOutput: d.id === api?.defaultOutput,
     }));
+  }
+
+  async probe(): Promise<AudioDevice[]> {
+    return (await probeDevices(this.name)).devices;
   }
 
   open(request: OpenRequest, handlers: StreamHandlers): DeviceStream {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { DeviceError, type AudioBackend, type DeviceStream } from './backend';
+import { DeviceError, pickDevice, type AudioBackend, type DeviceStream } from './backend';
 import type { PlaybackSink } from './playback-queue';
 
 export interface SoundCardSettings {
@@ -17,6 +17,9 @@ export interface OutputUser {
 }
 
 export type CardState = 'closed' | 'opening' | 'open' | 'retrying' | 'failed';
+
+/** Backend and devices (backend|input|output) that opened in this process and were not lost since. */
+const OPENED = new Set<string>();
 
 /** Back-off between attempts to (re)open a missing device: 1 s, 2 s, 4 s … 30 s. */
 const RETRY_MS = [1000, 2000, 4000, 8000, 16000, 30000];
@@ -41,6 +44,8 @@ export class SoundCard extends EventEmitter {
   private failures = 0;
   private pendingOpen: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The devices of the last open attempt, as OPENED keys them. */
+  private opened = '';
   private watchdog: NodeJS.Timeout | undefined;
   private lastCapture = 0;
   private closed = false;
@@ -121,6 +126,18 @@ export class SoundCard extends EventEmitter {
     this.setState('opening');
     try {
       const backend = this.backend();
+      // Whether the devices are there is asked in a child process first: a device that stays
+      // missing is retried for as long as it takes, and the native libraries' complaints
+      // about it (ALSA, RtApiPulse, dozens of lines each time) would flood Node-RED's log.
+      // Devices that just opened fine are opened at once (a redeploy costs no probe).
+      const devices = `${backend.name}|${wantInput ? this.settings.input : '-'}|${output ? this.settings.output : '-'}`;
+      if (!OPENED.has(devices)) {
+        const found = await backend.probe();
+        if (this.closed) return;
+        if (wantInput) pickDevice(found, this.settings.input, 'input');
+        if (output) pickDevice(found, this.settings.output, 'output');
+      }
+      this.opened = devices;
       this.stream = backend.open(
         {
           sampleRate: this.settings.sampleRate,
@@ -138,6 +155,7 @@ export class SoundCard extends EventEmitter {
       return this.lost(err as Error);
     }
     this.failures = 0;
+    OPENED.add(this.opened);
     this.lastCapture = performance.now();
     if (wantInput) this.watchdog = setInterval(() => this.checkCapture(), 1000);
     output?.attach(this.sink(this.stream));
@@ -199,6 +217,7 @@ export class SoundCard extends EventEmitter {
 
   private lost(err: Error): void {
     if (this.closed) return;
+    OPENED.delete(this.opened);
     const permanent = err instanceof DeviceError && err.code === 'NO_BACKEND';
     this.setState(permanent ? 'failed' : 'retrying', err);
     void this.closeStream();

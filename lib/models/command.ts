@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 
 /** The folder holding this package's package.json (from lib/models or dist/lib/models). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI } from 'node-red';
+import { logNativeNoiseTo } from '../../lib/audio-io/device-probe';
 import { loadBackend, availableBackends } from '../../lib/audio-io/load-backend';
 import { SoundCard } from '../../lib/audio-io/sound-card';
 import { BACKENDS, type BackendName } from '../../lib/audio-io/backend';
@@ -12,6 +13,9 @@ type SoundCardNode = Node & { card: SoundCard };
 const isBackend = (v: unknown): v is BackendName => typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
 
 export = function register(RED: NodeAPI): void {
+  // What ALSA / JACK / PulseAudio print while devices are looked for: one line, the text once at debug level.
+  logNativeNoiseTo({ info: (line) => RED.log.info(line), debug: (text) => RED.log.debug(text) });
+
   function SoundCardConfigNode(this: SoundCardNode, raw: SoundCardConfig) {
     RED.nodes.createNode(this, raw);
     const config = migrate(raw, MIGRATIONS);
@@ -27,7 +31,7 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('sound-card', SoundCardConfigNode as never);
 
   // Devices for the editor's dropdowns. Listing opens the audio system: admin only.
-  RED.httpAdmin.get('/realtime-voice/audio-devices', RED.auth.needsPermission('sound-card.read'), (req, res) => {
+  RED.httpAdmin.get('/realtime-voice/audio-devices', RED.auth.needsPermission('sound-card.read'), async (req, res) => {
     const wanted = req.query.backend ?? 'audify';
     const backends = availableBackends();
     if (!isBackend(wanted)) {
@@ -36,7 +40,7 @@ export = function register(RED: NodeAPI): void {
       return void res.status(400).json({ error: `unknown backend${shown} (one of: ${BACKENDS.join(', ')})`, backends });
     }
     try {
-      res.json({ backends, devices: loadBackend(wanted).devices() });
+      res.json({ backends, devices: await loadBackend(wanted).probe() });
     } catch (err) {
       res.json({ backends, devices: [], error: (err as Error).message });
     }

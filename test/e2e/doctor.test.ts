@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { report, runChecks } from '../../lib/doctor';
+import { ROOT } from '../support/paths';
 import { startVirtualCard, stopVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER, virtualCardMissing } from '../support/virtual-card';
 
 describe('npm run doctor', function () {
@@ -59,5 +61,34 @@ describe('npm run doctor', function () {
     const server = checks.find((c) => c.area === 'llama-server');
     assert.equal(server?.ok, false);
     assert.match(server?.detail ?? '', /unreachable/);
+  });
+
+  it('checks the llama-server a flow names, saying which flow', async () => {
+    const flow = join(modelsDir, 'flows.json');
+    writeFileSync(flow, JSON.stringify([{ id: 'l1', type: 'llama-llm', url }, { id: 'l2', type: 'llama-llm', url: '' }]));
+    const checks = await runChecks({}, [flow]);
+    const servers = checks.filter((c) => c.area === 'llama-server');
+    assert.deepEqual(servers.map((c) => [c.what, c.ok]), [[`${url} (from ${flow})`, true]]);
+  });
+
+  it('prints only its checks: what the audio libraries say while devices are listed stays out', () => {
+    // The real command, as a user runs it; with the virtual card stopped the libraries complain the most.
+    stopVirtualCard();
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'realtime-voice.ts'), 'doctor'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, VOICE_MODELS_DIR: modelsDir, PULSE_SERVER: 'unix:/nonexistent/pulse' },
+      });
+      assert.equal(run.stderr, '', 'nothing on stderr');
+      const lines = run.stdout.trim().split('\n').filter((l) => l !== '');
+      const checks = lines.filter((l) => /^[✓✗–] (models|audio|engines|llama-server) /.test(l));
+      const others = lines.filter((l) => !checks.includes(l));
+      assert.equal(others.length, 1, run.stdout);
+      assert.match(others[0], /^\d+ problem\(s\) found\.$/);
+      assert.ok(checks.some((l) => l.startsWith('✗ audio        backend audify: no input device found')), run.stdout);
+    } finally {
+      startVirtualCard();
+    }
   });
 });

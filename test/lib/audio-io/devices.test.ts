@@ -172,7 +172,8 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         await until(() => errors.length >= 2, 8000, 'two attempts');
         await card.close();
         assert.equal((errors[0] as { code?: string }).code, 'DEVICE_MISSING');
-        assert.match(errors[0].message, /no input device named "no such microphone"/);
+        assert.match(errors[0].message, /no microphone \(input device\) named "no such microphone" \(input devices: .*\): connect one, or choose another in the sound-card node/);
+        assert.equal((errors[0] as { statusText?: string }).statusText, 'no mic: see debug');
       });
 
       it('notices a device that vanishes mid-stream, and captures and plays again when it is back', async function () {
