@@ -64,7 +64,7 @@ export = function register(RED: NodeAPI): void {
       return starting;
     };
     node.status(Status.waiting(engine.kind === 'server' ? 'connecting…' : 'loading model…'));
-    start().catch((err: Error) => node.error(err));
+    start().catch((err: Error) => node.error(err.message)); // as readable text, with what to do
 
     onInput(node, async (msg) => {
       const m = msg as unknown as Record<string, unknown>;

@@ -42,7 +42,7 @@ export = function register(RED: NodeAPI): void {
       (err: Error) => {
         // A missing voice's error names the command that installs it (lib/tts/voice.ts).
         node.status(Status.failed(shortReason(err)));
-        node.error(err);
+        node.error(err.message);
       },
     );
 

@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
     node.status(Status.waiting('loading model…'));
     engine.start().catch((err: Error) => {
       node.status(Status.failed(shortReason(err)));
-      node.error(err); // a missing model's error names the command that installs it
+      node.error(err.message); // as readable text; a missing model's error names the command that installs it
     });
     onInput(node, (msg) => controller.handle(msg as unknown as Record<string, unknown>));
     onClose(node, async () => {

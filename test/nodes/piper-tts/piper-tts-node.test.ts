@@ -157,11 +157,11 @@ describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', func
     process.env.VOICE_MODELS_DIR = mkdtempSync(join(tmpdir(), 'rv-no-models-'));
     try {
       await helper.load(piperTts, flow(''));
-      const node = helper.getNode('tts') as unknown as { error: { called: boolean; lastCall: { args: [Error] } } };
+      const node = helper.getNode('tts') as unknown as { error: { called: boolean; lastCall: { args: [string] } } };
       while (!node.error.called) await sleep(20);
       assert.equal(lastStatus().text, 'no voice: see debug');
       assert.equal(lastStatus().fill, 'red');
-      assert.match(node.error.lastCall.args[0].message, /no voice model chosen, and none installed: run "npx realtime-voice models pull tts-piper-en-us-joe-medium", then deploy/);
+      assert.match(node.error.lastCall.args[0], /no voice model chosen, and none installed: run "npx realtime-voice models pull tts-piper-en-us-joe-medium", then deploy/);
     } finally {
       rmSync(process.env.VOICE_MODELS_DIR, { recursive: true, force: true });
       if (saved === undefined) delete process.env.VOICE_MODELS_DIR;
