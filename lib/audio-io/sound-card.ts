@@ -18,6 +18,15 @@ export interface OutputUser {
 
 export type CardState = 'closed' | 'opening' | 'open' | 'retrying' | 'failed';
 
+/**
+ * mic-in and speaker-out both show what stops their card: with one stream for
+ * both directions, a missing speaker stops the microphone too, which says so.
+ */
+function duplexError(err: Error): Error {
+  if (!(err instanceof DeviceError) || err.code !== 'DEVICE_MISSING') return err;
+  return new DeviceError(err.code, `${err.message} (this sound card opens its microphone and speaker together, for echo cancellation)`, err.statusText);
+}
+
 /** Backend and devices (backend|input|output) that opened in this process and were not lost since. */
 const OPENED = new Set<string>();
 
@@ -152,7 +161,7 @@ export class SoundCard extends EventEmitter {
         },
       );
     } catch (err) {
-      return this.lost(err as Error);
+      return this.lost(wantInput && output ? duplexError(err as Error) : (err as Error));
     }
     this.failures = 0;
     OPENED.add(this.opened);
