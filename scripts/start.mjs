@@ -31,8 +31,8 @@ if (missing.length) {
   if (pull) spawnSync(process.execPath, [join(root, 'dist', 'bin', 'realtime-voice.js'), 'models', 'pull', 'default'], { stdio: 'inherit' });
   else {
     console.log('Later: npx realtime-voice models pull default');
-    console.log('Offline: npx realtime-voice models pull default prints each URL and the path to put the file at (docs/models.md).');
-    console.log('Node-RED starts anyway; nodes without a model show a red status.\n');
+    console.log('Offline, the same command lists every file to download and where to put it, or takes them from a folder: ... pull default --from <folder> (docs/models.md).');
+    console.log('Node-RED starts anyway; nodes without a model show a red status ("no model: see debug"), and the debug sidebar says what to run.\n');
   }
 }
 
