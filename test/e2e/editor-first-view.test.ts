@@ -105,6 +105,25 @@ describe('the editor as a new user first sees it, at 1280x800 (headless Chromium
     });
   }
 
+  it('the palette names each node on one line as its type reads ("speaker-out", not "speaker -" over "out")', async () => {
+    const types = ['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out'];
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="speaker-out"]', { state: 'attached', timeout: 30_000 });
+    const labels = await page.evaluate(
+      (ts) =>
+        ts.map((t) => {
+          const label = document.querySelector(`.red-ui-palette-node[data-palette-type="${t}"] .red-ui-palette-label`) as HTMLElement;
+          const node = label.closest('.red-ui-palette-node') as HTMLElement;
+          return { type: t, text: label.textContent ?? '', lines: label.querySelectorAll('br').length + 1, fits: label.scrollWidth <= node.clientWidth };
+        }),
+      types,
+    );
+    // Node-RED breaks labels at ASCII hyphens; ours use U+2011, the non-breaking hyphen, which looks the same.
+    assert.deepEqual(
+      labels.map((l) => [l.text.replace(/\u2011/g, '-'), l.lines, l.fits]),
+      types.map((t) => [t, 1, true]),
+    );
+  });
+
   it('the voice dropdown of piper-tts shows each installed voice with its licence', async () => {
     const tts = tabs.flatMap((t) => t.nodes).find((n) => n.type === 'piper-tts') as FlowNode;
     await page.evaluate((id) => {
