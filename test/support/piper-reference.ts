@@ -55,3 +55,18 @@ export async function officialPiper(voicePath: string, texts: string[], outDir: 
   );
   return { texts: out, warnings: stderr };
 }
+
+/**
+ * The official Piper speaking `text` `runs` times (after a warm-up) with its default synthesis
+ * settings: per run, synthesize() → its first sentence's audio (ms) and the real-time factor.
+ * `threads` sets onnxruntime's intra-op threads; without it, Piper's default (0: onnxruntime's).
+ */
+export async function officialPiperTiming(voicePath: string, text: string, runs: number, threads?: number): Promise<{ threads: number; firstAudioMs: number[]; rtf: number[] }> {
+  const python = officialPiperPython();
+  if (!python) throw new Error(`${OFFICIAL_PIPER} is missing; run: bash scripts/test-models.sh`);
+  const child = run(python, [SCRIPT, '--time', voicePath, String(runs), ...(threads ? [String(threads)] : [])]);
+  child.child.stdin!.end(text);
+  const { stdout } = await child;
+  const result = JSON.parse(stdout) as { threads: number; first_audio_ms: number[]; rtf: number[] };
+  return { threads: result.threads, firstAudioMs: result.first_audio_ms, rtf: result.rtf };
+}
