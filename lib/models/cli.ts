@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BUNDLES, CATALOG, totalSize, type CatalogEntry } from './catalog';
 import { cliCommand } from './command';
 import { DownloadError } from './download';
-import { installModel, MissingFilesError, type MissingFile } from './install';
+import { installModel, MissingFilesError, stagingPath, type MissingFile } from './install';
 import { LocalFiles } from './local-files';
 import { isInstalled, modelsDir } from './models-dir';
 import { progressFor } from './progress';
@@ -199,6 +201,9 @@ export async function runCli(args: string[], ctx: CliContext = {}): Promise<numb
         return 1;
       }
       if (!entries.length) say(`no models installed in ${dir}; install the default bundle with: ${cliCommand('models pull default')}`);
+      // Files put where an offline pull said are installed by pull, not by verify: say so.
+      const waiting = catalog.filter((e) => !isInstalled(e, dir) && e.files.some((f) => existsSync(stagingPath(dir, e, f))));
+      if (waiting.length) say(`files put in ${join(dir, '.downloads')} are not installed yet; install them with: ${cliCommand(`models pull ${waiting.map((e) => e.name).join(' ')}`)}`);
       let bad = 0;
       for (const entry of entries) {
         const reports = await verifyModel(entry, dir);

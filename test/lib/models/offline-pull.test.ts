@@ -86,6 +86,9 @@ describe('models pull offline', () => {
     copyFileSync(TEST_VAD.model, pairs.get(`${downUrl}/silero_vad.onnx`) as string);
     writeFileSync(pairs.get(`${downUrl}/en_US-test-medium.onnx`) as string, voice.body);
     writeFileSync(pairs.get(`${downUrl}/en_US-test-medium.onnx.json`) as string, json.body);
+    // A user who runs verify first is sent to pull, which installs them.
+    const early = await cli('models', 'verify');
+    assert.match(early.out, /files put in .*\.downloads are not installed yet; install them with: npx realtime-voice models pull vad-silero tts-test-voice/);
 
     const second = await cli(...nextStep(first.err));
     assert.equal(second.code, 0, second.err);
