@@ -62,6 +62,11 @@ export class LlmController {
   private running: RunningTurn | undefined;
   /** Numbers text turns as they arrive: of several queued behind a running turn, only the newest runs. */
   private arrivals = 0;
+  /**
+   * The newest question not yet begun (waiting for the model, or for the answer before it to stop):
+   * a barge-in or an interrupt of every turn cancels it too, else it would answer over the user.
+   */
+  private waiting: string | undefined;
   /** Summaries being written in the background; a new turn aborts them to have the engine. */
   private readonly summaries = new Set<AbortController>();
 
@@ -81,8 +86,11 @@ export class LlmController {
     return systemPrompt(this.settings);
   }
 
-  /** Handles one input message: control, reset, or a text turn. Resolves when the turn is over. */
-  async handle(msg: Record<string, unknown>): Promise<void> {
+  /**
+   * Handles one input message: control, reset, or a text turn. Resolves when the turn is over.
+   * `ready` is awaited before a turn runs (the model loading): the turn is known, and can be cancelled, meanwhile.
+   */
+  async handle(msg: Record<string, unknown>, ready?: () => Promise<void>): Promise<void> {
     const arrived = performance.now();
     if (msg.control != null) return this.control(msg);
     const conversationId = typeof msg.conversationId === 'string' && msg.conversationId ? msg.conversationId : 'default';
@@ -95,11 +103,17 @@ export class LlmController {
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return; // a late transcript of a cancelled turn
     const arrival = ++this.arrivals;
-    for (const summary of this.summaries) summary.abort();
-    // A new question supersedes the answer in progress.
-    while (this.running) {
-      if (this.running.turnId !== turnId) this.turns.cancel(this.running.turnId);
-      await this.stop(this.running);
+    this.waiting = turnId;
+    try {
+      if (ready) await ready(); // no await without it: a question with the model loaded starts in this tick
+      for (const summary of this.summaries) summary.abort();
+      // A new question supersedes the answer in progress.
+      while (this.running) {
+        if (this.running.turnId !== turnId) this.turns.cancel(this.running.turnId);
+        await this.stop(this.running);
+      }
+    } finally {
+      if (this.waiting === turnId) this.waiting = undefined;
     }
     if (arrival !== this.arrivals) return; // an even newer question came while this one waited
     if (!this.turns.begin(turnId)) return; // cancelled while it waited
@@ -249,6 +263,8 @@ export class LlmController {
     if (c.type === 'tts-end') return this.heard(c);
     if (!cancelsTurn(c.type)) return; // pause, resume, tts-start, speech-end: nothing to do here
     const current = this.running?.turnId;
+    const everyTurn = c.type === 'speech-start' || c.turnId === ANY_TURN;
+    if (everyTurn && this.waiting !== undefined && this.waiting !== c.turnId) this.turns.cancel(this.waiting);
     if (c.type === 'speech-start') {
       // It carries the turn of the user's new utterance: whatever else is running ends.
       if (current !== undefined && current !== c.turnId) await this.cancel(current);

@@ -68,9 +68,8 @@ export = function register(RED: NodeAPI): void {
 
     onInput(node, async (msg) => {
       const m = msg as unknown as Record<string, unknown>;
-      // Control messages never wait for the model: an interrupt must act at once.
-      if (m.control == null) await start();
-      await controller.handle(m);
+      // Control messages never wait for the model: an interrupt must act at once (and can cancel a turn waiting for it).
+      await controller.handle(m, m.control == null ? start : undefined);
     });
     onClose(node, async () => {
       await controller.close();
