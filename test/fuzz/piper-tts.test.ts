@@ -87,7 +87,8 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
             continue;
           }
           const control = raw.control && typeof raw.control === 'object' ? { control: { ...(raw.control as Msg), turnId: own((raw.control as Msg).turnId) } } : {};
-          const msg: Msg = { ...raw, turnId: own(raw.turnId), ...control };
+          // "*" is a wildcard only in a control event; as the turn id of a text it is a turn of this run like any other.
+          const msg: Msg = { ...raw, turnId: raw.control == null && raw.turnId === '*' ? `${prefix}star` : own(raw.turnId), ...control };
           const n = traffic.receive(msg);
           const at = traffic.processedAt[n];
           if (refused(msg) !== undefined) continue;
