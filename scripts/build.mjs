@@ -3,7 +3,7 @@
 // and produce examples/ (the only folder Node-RED offers under Import > Examples)
 // from flows/, the source of the shipped flows.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,11 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });
+
+// tsc writes plain files; the package's commands must be executable for `npx realtime-voice`
+// in a checkout (npm sets the bit only when it installs a package, not after a rebuild).
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+for (const bin of Object.values(pkg.bin ?? {})) chmodSync(join(root, bin), 0o755);
 
 function copyEditorFiles(dir) {
   for (const name of readdirSync(dir)) {
