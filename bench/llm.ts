@@ -2,20 +2,31 @@
  * llama-llm: first-token latency and tokens/s through the node's controller
  * versus node-llama-cpp called bare, same model and settings, same process.
  * Also how fast an interrupt stops a generation, and the sentence chunker's
- * cost per token.
+ * cost per token. The model: $BENCH_GGUF, else gemma-3-270m when installed in
+ * $VOICE_MODELS_DIR (scripts/test-models.sh), else stories260K. Where a
+ * llama-server exists ($LLAMA_SERVER_BIN or on the PATH), the node's server
+ * engine on it, serving the same model on the same threads, against the same
+ * bare baseline.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { importEsm } from '../lib/esm';
 import { SentenceChunker } from '../lib/text/sentence-chunker';
 import { LlmController, type LlmOutputs, type LlmSettings } from '../nodes/llama-llm/controller';
 import { defaultThreads } from '../nodes/llama-llm/cpu-cores';
 import { EmbeddedEngine } from '../nodes/llama-llm/embedded-engine';
+import type { LlmEngine } from '../nodes/llama-llm/engine';
 import type { LlmMetrics } from '../nodes/llama-llm/metrics';
 import { ConversationMemory } from '../nodes/llama-llm/memory';
+import { ServerEngine } from '../nodes/llama-llm/server-engine';
+import { llamaServerBin, LlamaServerProcess } from '../test/support/llama-server-process';
+import { GEMMA_LLM, installedModel } from '../test/support/real-models';
 import type { BenchRow } from './table';
 
 const SHARED = process.env.VOICE_SHARED_DIR ?? join(__dirname, '..', '..', 'shared');
-const MODEL = process.env.BENCH_GGUF ?? join(SHARED, 'models', 'llm', 'stories260K.gguf');
+const GEMMA = installedModel(GEMMA_LLM);
+const MODEL = process.env.BENCH_GGUF ?? (GEMMA ? join(GEMMA, 'model.gguf') : join(SHARED, 'models', 'llm', 'stories260K.gguf'));
+/** The catalog name for the model's folder, else the file's name. */
+const MODEL_NAME = MODEL === join(GEMMA ?? '', 'model.gguf') ? GEMMA_LLM : basename(MODEL, '.gguf');
 /** The node's default: what a user gets without touching the setting. */
 const THREADS = defaultThreads();
 const TURNS = 10;
@@ -60,7 +71,7 @@ async function bare(): Promise<{ firstMs: number[]; tps: number[] }> {
 }
 
 /** A controller as the node builds it, with an empty system prompt so the prompt equals the bare one. */
-function controller(engine: EmbeddedEngine, maxTokens: number, outputs: Partial<LlmOutputs>, chunkChars = 200): LlmController {
+function controller(engine: LlmEngine, maxTokens: number, outputs: Partial<LlmOutputs>, chunkChars = 200): LlmController {
   // A fresh memory per turn, as the bare run starts each prompt from an empty history.
   const memory = new ConversationMemory({ tokenBudget: 400, summariseAfter: 8 }, (t) => engine.countTokens(t));
   const settings: LlmSettings = {
@@ -73,8 +84,8 @@ function controller(engine: EmbeddedEngine, maxTokens: number, outputs: Partial<
   return new LlmController(engine, memory, settings, { chunk: ignore, metrics: ignore, reply: ignore, control: ignore, status: ignore, warn: ignore, ...outputs });
 }
 
-async function throughNode(): Promise<{ firstMs: number[]; tps: number[] }> {
-  const engine = new EmbeddedEngine({ modelPath: MODEL, threads: THREADS, contextSize: 512 });
+/** `engine` (not started) through the node's controller; closes it. */
+async function throughNode(engine: LlmEngine): Promise<{ firstMs: number[]; tps: number[] }> {
   await engine.start([{ role: 'user', content: 'Hello' }]);
   const firstMs: number[] = [];
   const tps: number[] = [];
@@ -131,14 +142,36 @@ function chunkerCost(): number {
   return ((performance.now() - t0) * 1000) / pieces.length;
 }
 
+/** The node's server engine on a llama-server serving MODEL, or undefined where there is none. */
+async function throughServer(): Promise<{ firstMs: number[]; tps: number[] } | undefined> {
+  const bin = llamaServerBin();
+  if (!bin) {
+    process.stderr.write('llm: no llama-server ($LLAMA_SERVER_BIN unset or missing, none on the PATH): its rows are left out\n');
+    return undefined;
+  }
+  const server = await new LlamaServerProcess(bin, ['-m', MODEL, '-t', String(THREADS), '-c', '512', '-np', '1']).start();
+  try {
+    return await throughNode(new ServerEngine({ url: server.base, endpoint: 'chat', allowH2: false, rawBytes: false }));
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function run(): Promise<BenchRow[]> {
   const b = await bare();
-  const n = await throughNode();
+  const n = await throughNode(new EmbeddedEngine({ modelPath: MODEL, threads: THREADS, contextSize: 512 }));
+  const s = await throughServer();
   const stop = await interruptLatency();
-  const bench = `llm (stories260K, ${THREADS} thread${THREADS > 1 ? 's' : ''})`;
+  const bench = `llm (${MODEL_NAME}, ${THREADS} thread${THREADS > 1 ? 's' : ''})`;
   return [
     { bench, metric: 'first token, node vs bare, median of 10', value: median(n.firstMs), unit: 'ms', baseline: median(b.firstMs), goal: 'ratio <= 1.1' },
     { bench, metric: 'decode speed, node vs bare, median of 10', value: median(n.tps), unit: 'tok/s', baseline: median(b.tps), goal: 'ratio >= 0.9' },
+    ...(s
+      ? [
+          { bench, metric: 'first token, node on llama-server vs bare, median of 10', value: median(s.firstMs), unit: 'ms', baseline: median(b.firstMs) },
+          { bench, metric: 'decode speed, node on llama-server vs bare, median of 10', value: median(s.tps), unit: 'tok/s', baseline: median(b.tps) },
+        ]
+      : []),
     { bench, metric: 'interrupt → generation stopped (median)', value: median(stop), unit: 'ms', goal: '<= 20 ms' },
     { bench: 'sentence chunker', metric: 'cost per 3-char token', value: chunkerCost(), unit: 'µs' },
   ];
