@@ -62,8 +62,12 @@ export interface InstallRecord {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Where `pull` stages a model's files, and takes them from when put there by hand. */
+function stagingDir(dir: string, entry: Pick<CatalogEntry, 'name'>): string {
+  return join(dir, '.downloads', entry.name);
+}
+
 export function stagingPath(dir: string, entry: Pick<CatalogEntry, 'name'>, file: Pick<ModelFile, 'path'>): string {
-  return join(dir, '.downloads', entry.name, file.path);
+  return join(stagingDir(dir, entry), file.path);
 }
 
 /**
@@ -98,7 +102,7 @@ export async function installModel(entry: CatalogEntry, opts: InstallOptions): P
     throw new Error(`${entry.name}: no verified SHA-256 is known for ${unverified.map((f) => f.path).join(', ')}; pass --insecure-no-digest to download it anyway`);
   }
   const target = modelPath(entry, opts.dir);
-  const staging = join(opts.dir, '.downloads', entry.name);
+  const staging = stagingDir(opts.dir, entry);
   await mkdir(staging, { recursive: true });
   const missing: MissingFile[] = [];
   for (const file of entry.files) {
