@@ -127,6 +127,16 @@ export class BareVoiceLoop {
     return { ms: [heard.ms, answer.llm, answer.tts, answer.sink], transcript: heard.text, firstChunk: answer.firstChunk, notes: { ...answer.notes, piperAlone } };
   }
 
+  /**
+   * A typed question (no asr): question → first chunk → first audio → first
+   * buffer played, as answer() times them; the rest of the reply is not played.
+   */
+  async typed(question: string): Promise<{ ms: [llm: number, tts: number, sink: number]; firstChunk: string }> {
+    const answer = await this.answer(question, `bare-${++this.turns}`);
+    this.queue.cancel(() => true);
+    return { ms: [answer.llm, answer.tts, answer.sink], firstChunk: answer.firstChunk };
+  }
+
   async close(): Promise<void> {
     this.queue.close();
     this.sink.close();

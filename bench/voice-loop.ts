@@ -69,6 +69,7 @@ import { migrate, type Migration } from '../lib/nodered/migrate';
 import asr from '../nodes/asr/asr';
 import { MIGRATIONS as ASR_MIGRATIONS, type AsrConfig } from '../nodes/asr/config';
 import { controllerSettings, MIGRATIONS as LLM_MIGRATIONS, type LlamaLlmConfig } from '../nodes/llama-llm/config';
+import { defaultThreads } from '../nodes/llama-llm/cpu-cores';
 import llamaLlm from '../nodes/llama-llm/llama-llm';
 import { MIGRATIONS as MIC_MIGRATIONS, type MicInConfig } from '../nodes/mic-in/config';
 import micIn from '../nodes/mic-in/mic-in';
@@ -85,21 +86,21 @@ import { writeTinyPiperVoice } from '../test/support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../test/support/tiny-speaker-model';
 import { sleep, until } from '../test/support/wait';
 import type { BenchRow } from './table';
-import { BareVoiceLoop, queueCancel, vadOnset, type BareTurn } from './voice-loop-baselines';
+import { BareVoiceLoop, queueCancel, vadOnset, type BareSettings, type BareTurn } from './voice-loop-baselines';
 
 const TURNS = 10;
 const NODES = [micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard];
 /** speaker-out's WAV sink plays 20 ms buffers. */
 const SINK_BUFFER_MS = 20;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 type Msg = Record<string, unknown>;
 type Watch = (msg: Msg, at: number) => void;
-type Models = Parameters<typeof shippedFlow>[0];
+export type Models = Parameters<typeof shippedFlow>[0];
 
 /** Calls `watch` for every message the node receives, before the node sees it. */
-function onReceive(id: string, watch: Watch): void {
+export function onReceive(id: string, watch: Watch): void {
   const node = helper.getNode(id) as unknown as { receive(msg: Msg): void };
   const receive = node.receive.bind(node);
   node.receive = (msg) => {
@@ -109,7 +110,7 @@ function onReceive(id: string, watch: Watch): void {
 }
 
 /** Calls `watch` for every message the node sends, as it sends it. */
-function onSend(id: string, watch: Watch): void {
+export function onSend(id: string, watch: Watch): void {
   const node = helper.getNode(id) as unknown as { send(out: unknown): void };
   const send = node.send.bind(node);
   node.send = (out) => {
@@ -119,11 +120,11 @@ function onSend(id: string, watch: Watch): void {
   };
 }
 
-const controlOf = (msg: Msg) => msg.control as ControlPayload | undefined;
-const inject = (id: string, msg: Msg) => helper.getNode(id).receive(msg as never);
+export const controlOf = (msg: Msg) => msg.control as ControlPayload | undefined;
+export const inject = (id: string, msg: Msg) => helper.getNode(id).receive(msg as never);
 
 /** Writes the mic clip: a spoken sentence, then 1 s of silence. Returns its path and samples as the flow will hear them. */
-async function micClip(dir: string): Promise<{ path: string; samples: Float32Array }> {
+export async function micClip(dir: string): Promise<{ path: string; samples: Float32Array }> {
   const speech = (await readWavMono(join(TESTDATA, 'arctic_aew_a0001.wav'))).samples;
   const padded = new Float32Array(speech.length + SPEECH_RATE);
   padded.set(speech);
@@ -135,7 +136,7 @@ async function micClip(dir: string): Promise<{ path: string; samples: Float32Arr
 type Ids = Record<'mic' | 'asr' | 'llm' | 'tts' | 'speaker', string>;
 
 /** Loads the shipped flow, its mic waiting for "start", with `changes` to its nodes' settings; returns their ids. */
-async function loadFlow(models: Models, mic: string, speakerWav: string, changes: Record<string, Msg> = {}): Promise<Ids> {
+export async function loadFlow(models: Models, mic: string, speakerWav: string, changes: Record<string, Msg> = {}): Promise<Ids> {
   const { flow, byType } = shippedFlow(models, mic, speakerWav);
   Object.assign(byType('mic-in'), { autoStart: false });
   for (const [type, settings] of Object.entries(changes)) Object.assign(byType(type), settings);
@@ -357,31 +358,37 @@ async function bargeIns(models: Models, mic: string, speakerWav: string, onsetFr
   return silenced;
 }
 
+/** The flow's own settings, read as the nodes read them (with `changes`), for the bare engines. */
+export function bareSettings(models: Models, mic: { path: string; samples: Float32Array }, dir: string, changes: Record<string, Msg> = {}) {
+  const { byType } = shippedFlow(models, mic.path, '');
+  for (const [type, settings] of Object.entries(changes)) Object.assign(byType(type), settings);
+  const config = <C extends { version?: number }>(type: string, migrations: Migration<C>[]) => migrate(byType(type) as unknown as C, migrations);
+  const frame = (SPEECH_RATE * config<MicInConfig>('mic-in', MIC_MIGRATIONS).frameMs) / 1000;
+  const a = config<AsrConfig>('asr', ASR_MIGRATIONS);
+  const vad = { model: a.vadModel, threshold: a.vadThreshold, minSpeech: a.minSpeech, minSilence: a.minSilence, maxSpeech: a.maxSpeech };
+  const llm = config<LlamaLlmConfig>('llama-llm', LLM_MIGRATIONS);
+  const p = config<PiperTtsConfig>('piper-tts', TTS_MIGRATIONS);
+  const rate = config<SpeakerOutConfig>('speaker-out', SPEAKER_MIGRATIONS).wavRate;
+  const sinkBuffer = (rate * SINK_BUFFER_MS) / 1000;
+  const settings: BareSettings = {
+    asr: { vad, modelDir: a.modelDir, language: a.language },
+    llm: { engine: { modelPath: llm.modelPath, threads: llm.threads > 0 ? llm.threads : defaultThreads(), contextSize: llm.contextSize }, settings: controllerSettings(llm) },
+    tts: { modelPath: p.voicePath, threads: p.threads, frameMs: p.frameMs, synth: { lengthScale: p.lengthScale, noiseScale: p.noiseScale, noiseW: p.noiseW, speakerId: p.speakerId, sentenceSilence: p.sentenceSilence } },
+    sink: { path: join(dir, 'bare-sink.wav'), sampleRate: rate, framesPerBuffer: sinkBuffer },
+    clip: mic.samples,
+    frame,
+  };
+  return { settings, vad, rate, sinkBuffer, frame };
+}
+
 export async function run(): Promise<BenchRow[]> {
   helper.init(require.resolve('node-red'));
   const dir = mkdtempSync(join(tmpdir(), 'bench-loop-'));
   try {
     const models = { asrDir: writeTinyAsrModel(dir), voice: writeTinyPiperVoice(dir), speakerModel: writeTinySpeakerModel(dir) };
     const mic = await micClip(dir);
-    // The flow's own settings, read as the nodes read them, for the bare engines.
-    const { byType } = shippedFlow(models, mic.path, '');
-    const config = <C extends { version?: number }>(type: string, migrations: Migration<C>[]) => migrate(byType(type) as unknown as C, migrations);
-    const frame = (SPEECH_RATE * config<MicInConfig>('mic-in', MIC_MIGRATIONS).frameMs) / 1000;
-    const a = config<AsrConfig>('asr', ASR_MIGRATIONS);
-    const vad = { model: a.vadModel, threshold: a.vadThreshold, minSpeech: a.minSpeech, minSilence: a.minSilence, maxSpeech: a.maxSpeech };
-    const llm = config<LlamaLlmConfig>('llama-llm', LLM_MIGRATIONS);
-    const p = config<PiperTtsConfig>('piper-tts', TTS_MIGRATIONS);
-    const rate = config<SpeakerOutConfig>('speaker-out', SPEAKER_MIGRATIONS).wavRate;
-    const sinkBuffer = (rate * SINK_BUFFER_MS) / 1000;
-
-    const bare = await BareVoiceLoop.start({
-      asr: { vad, modelDir: a.modelDir, language: a.language },
-      llm: { engine: { modelPath: llm.modelPath, threads: llm.threads, contextSize: llm.contextSize }, settings: controllerSettings(llm) },
-      tts: { modelPath: p.voicePath, threads: p.threads, frameMs: p.frameMs, synth: { lengthScale: p.lengthScale, noiseScale: p.noiseScale, noiseW: p.noiseW, speakerId: p.speakerId, sentenceSilence: p.sentenceSilence } },
-      sink: { path: join(dir, 'bare-sink.wav'), sampleRate: rate, framesPerBuffer: sinkBuffer },
-      clip: mic.samples,
-      frame,
-    });
+    const { settings, vad, rate, sinkBuffer, frame } = bareSettings(models, mic, dir);
+    const bare = await BareVoiceLoop.start(settings);
     const stages = await turns(models, mic.path, join(dir, 'spoken.wav'), bare).finally(() => bare.close());
     printNotes(stages.notes);
     const bareVad = vadOnset(vad, mic.samples, frame, TURNS);
