@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { extname } from 'node:path';
 import type { WorkerToHost } from './messages';
-import { WORKER_MAIN } from './thread-transport';
+import { WORKER_MAIN, YOUNG_GENERATION_MB } from './thread-transport';
 import type { EngineBoot, EngineTransport } from './transport';
 
 /** How much of the child's stderr is kept to explain a crash. */
@@ -16,8 +16,8 @@ const STDERR_TAIL = 4096;
  */
 export function processTransport(boot: EngineBoot): EngineTransport {
   // A source checkout runs the child under tsx; the parent's own flags (Node-RED's
-  // --inspect, mocha's loaders) are not passed on.
-  const execArgv = extname(WORKER_MAIN) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
+  // --inspect, mocha's loaders) are not passed on. YOUNG_GENERATION: see there.
+  const execArgv = [`--max-semi-space-size=${YOUNG_GENERATION_MB / 3}`, ...(extname(WORKER_MAIN) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [])];
   const child = fork(WORKER_MAIN, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
