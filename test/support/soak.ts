@@ -105,6 +105,18 @@ function rssMbOf(pid: number): number {
   }
 }
 
+/**
+ * node-red-node-test-helper spies on every node's send, status and log calls
+ * and keeps each call with its arguments: an hour of 20 ms audio frames would
+ * pile up there (a leak of the test harness, not of the nodes).
+ */
+function forgetSpiedCalls(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const node = require('@node-red/runtime/lib/nodes/Node').prototype as Record<string, { resetHistory?: () => void }>;
+  for (const method of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) node[method]?.resetHistory?.();
+  (helper.log() as unknown as { resetHistory?: () => void }).resetHistory?.();
+}
+
 const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
 
 /** What the speaker said about each turn, kept across redeploys. */
@@ -219,6 +231,7 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
   const whole = monitorEventLoopDelay({ resolution: 5 });
   window.enable();
   const sampler = setInterval(() => {
+    forgetSpiedCalls();
     const children = engineProcesses();
     const main = process.memoryUsage().rss / 2 ** 20;
     const atS = (Date.now() - t0) / 1000;
