@@ -7,7 +7,7 @@ import llamaLlm from '../../nodes/llama-llm/llama-llm';
 import { fuzzParams, guardProcess } from '../support/fuzz-guard';
 import { controlArb, controlProblem, junkArb, textArb, turnIdArb, validControl, type Msg } from '../support/fuzz-messages';
 import { fuzzFlow, ready, Traffic } from '../support/fuzz-runtime';
-import { TurnLedger } from '../support/fuzz-turns';
+import { runScope, TurnLedger } from '../support/fuzz-turns';
 import { SHARED_MODELS } from '../support/paths';
 import { sleep, until } from '../support/wait';
 
@@ -88,8 +88,7 @@ describe('fuzz: llama-llm (embedded engine, stories260K, real Node-RED runtime)'
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { maxLength: 14 }), async (steps) => {
-        const prefix = `r${run++}-`;
-        const own = (id: unknown) => (typeof id === 'string' && IDS.includes(id) ? prefix + id : id);
+        const { prefix, scope } = runScope(IDS, run++);
         const ledger = new TurnLedger();
         const first = traffic.received;
         let seen = traffic.sent.length;
@@ -102,9 +101,7 @@ describe('fuzz: llama-llm (embedded engine, stories260K, real Node-RED runtime)'
             await sleep(raw.waitMs);
             continue;
           }
-          const control = raw.control && typeof raw.control === 'object' ? { control: { ...(raw.control as Msg), turnId: own((raw.control as Msg).turnId) } } : {};
-          // "*" is a wildcard only in a control event; as the turn id of a text it is a turn of this run like any other.
-          const msg: Msg = { ...raw, turnId: raw.control == null && raw.turnId === '*' ? `${prefix}star` : own(raw.turnId), ...control };
+          const msg: Msg = scope(raw);
           noteReplies();
           const n = traffic.receive(msg);
           const at = traffic.processedAt[n];

@@ -8,7 +8,7 @@ import piperTts from '../../nodes/piper-tts/piper-tts';
 import { fuzzParams, guardProcess } from '../support/fuzz-guard';
 import { controlArb, controlProblem, junkArb, textArb, turnIdArb, validControl, type Msg } from '../support/fuzz-messages';
 import { fuzzFlow, ready, Traffic } from '../support/fuzz-runtime';
-import { TurnLedger } from '../support/fuzz-turns';
+import { runScope, TurnLedger } from '../support/fuzz-turns';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
 import { sleep, until } from '../support/wait';
 
@@ -77,8 +77,7 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { maxLength: 16 }), async (steps) => {
-        const prefix = `r${run++}-`;
-        const own = (id: unknown) => (typeof id === 'string' && IDS.includes(id) ? prefix + id : id);
+        const { prefix, scope } = runScope(IDS, run++);
         const ledger = new TurnLedger();
         const first = traffic.received;
         for (const raw of steps) {
@@ -86,9 +85,7 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
             await sleep(raw.waitMs);
             continue;
           }
-          const control = raw.control && typeof raw.control === 'object' ? { control: { ...(raw.control as Msg), turnId: own((raw.control as Msg).turnId) } } : {};
-          // "*" is a wildcard only in a control event; as the turn id of a text it is a turn of this run like any other.
-          const msg: Msg = { ...raw, turnId: raw.control == null && raw.turnId === '*' ? `${prefix}star` : own(raw.turnId), ...control };
+          const msg: Msg = scope(raw);
           const n = traffic.receive(msg);
           const at = traffic.processedAt[n];
           if (refused(msg) !== undefined) continue;

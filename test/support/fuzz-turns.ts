@@ -51,3 +51,21 @@ export class TurnLedger {
     return cut !== undefined && at > cut;
   }
 }
+
+/**
+ * Each property run's turn ids are its own ("r3-t-a" for "t-a"), so that a
+ * cancel in one run never concerns the next. `scope` rewrites a generated
+ * message so: its turn id and its control event's.
+ */
+export function runScope(ids: readonly string[], run: number): { prefix: string; scope(raw: Record<string, unknown>): Record<string, unknown> } {
+  const prefix = `r${run}-`;
+  const own = (id: unknown) => (typeof id === 'string' && ids.includes(id) ? prefix + id : id);
+  return {
+    prefix,
+    scope(raw) {
+      const control = raw.control && typeof raw.control === 'object' ? { control: { ...(raw.control as Record<string, unknown>), turnId: own((raw.control as Record<string, unknown>).turnId) } } : {};
+      // "*" is a wildcard only in a control event; as the turn id of a text it is a turn of this run like any other.
+      return { ...raw, turnId: raw.control == null && raw.turnId === '*' ? `${prefix}star` : own(raw.turnId), ...control };
+    },
+  };
+}
