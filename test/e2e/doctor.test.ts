@@ -34,7 +34,9 @@ describe('npm run doctor', function () {
     if (missing) return;
     stopVirtualCard();
     server.close();
-    process.env.VOICE_MODELS_DIR = savedDir;
+    // Assigning undefined would set the string "undefined": every later test would look for models there.
+    if (savedDir === undefined) delete process.env.VOICE_MODELS_DIR;
+    else process.env.VOICE_MODELS_DIR = savedDir;
     rmSync(modelsDir, { recursive: true, force: true });
   });
 
