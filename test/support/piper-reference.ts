@@ -1,8 +1,8 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readWavMono } from '../../lib/audio/wav';
-import { testVenvPython } from './test-venv';
+import { MAKE_TEST_VENV, testVenvPythonWith } from './test-venv';
 
 const run = promisify(execFile);
 const SCRIPT = join(__dirname, 'piper_reference.py');
@@ -25,14 +25,7 @@ export interface OfficialText {
 
 /** The test virtualenv's python when the official Piper is installed in it, else undefined. */
 export function officialPiperPython(): string | undefined {
-  const python = testVenvPython();
-  if (!python) return undefined;
-  try {
-    execFileSync(python, ['-c', "import importlib.util as u, sys; sys.exit(not u.find_spec('piper'))"], { stdio: 'ignore' });
-    return python;
-  } catch {
-    return undefined;
-  }
+  return testVenvPythonWith(['piper']);
 }
 
 /**
@@ -42,7 +35,7 @@ export function officialPiperPython(): string | undefined {
  */
 export async function officialPiper(voicePath: string, texts: string[], outDir: string): Promise<{ texts: OfficialText[]; warnings: string }> {
   const python = officialPiperPython();
-  if (!python) throw new Error(`${OFFICIAL_PIPER} is missing; run: bash scripts/test-models.sh`);
+  if (!python) throw new Error(`${OFFICIAL_PIPER} is missing; run: ${MAKE_TEST_VENV}`);
   const child = run(python, [SCRIPT, voicePath, outDir], { maxBuffer: 64 << 20 });
   child.child.stdin!.end(JSON.stringify(texts));
   const { stdout, stderr } = await child;
@@ -63,7 +56,7 @@ export async function officialPiper(voicePath: string, texts: string[], outDir: 
  */
 export async function officialPiperTiming(voicePath: string, text: string, runs: number, threads?: number): Promise<{ threads: number; firstAudioMs: number[]; rtf: number[] }> {
   const python = officialPiperPython();
-  if (!python) throw new Error(`${OFFICIAL_PIPER} is missing; run: bash scripts/test-models.sh`);
+  if (!python) throw new Error(`${OFFICIAL_PIPER} is missing; run: ${MAKE_TEST_VENV}`);
   const child = run(python, [SCRIPT, '--time', voicePath, String(runs), ...(threads ? [String(threads)] : [])]);
   child.child.stdin!.end(text);
   const { stdout } = await child;
