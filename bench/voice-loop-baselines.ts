@@ -7,7 +7,7 @@
  *
  * - asr: lib/asr/asr-engine in an EngineHost worker, as the asr node runs it,
  *   fed the mic clip frame by frame at real-time pace, as mic-in feeds it;
- * - llm: nodes/llama-llm/embedded-engine on this thread (llama.cpp decodes on
+ * - llm: lib/llm/embedded-engine on this thread (llama.cpp decodes on
  *   its own threads, the text callbacks come here), as the llama-llm node
  *   runs it, its text cut by the node's SentenceChunker;
  * - tts: lib/tts/piper-engine in an EngineHost worker, as the piper-tts node
@@ -34,8 +34,8 @@ import { SentenceChunker } from '../lib/text/sentence-chunker';
 import type { SentenceAudio, SynthesizeRequest } from '../lib/tts/piper-engine';
 import { SileroVad, VAD_SAMPLE_RATE, type VadSettings } from '../lib/vad/silero-vad';
 import { warmUpMessages, type LlmSettings } from '../nodes/llama-llm/controller';
-import type { ChatMessage } from '../nodes/llama-llm/engine';
-import { EmbeddedEngine, type EmbeddedOptions } from '../nodes/llama-llm/embedded-engine';
+import type { ChatMessage } from '../lib/llm/engine';
+import { EmbeddedEngine, type EmbeddedOptions } from '../lib/llm/embedded-engine';
 import { tone } from '../test/support/signal';
 import { sleep } from '../test/support/wait';
 

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
-import { makeControl } from '../lib/control/protocol';
+import { makeControl } from '../lib/messages/control';
 import { GEMMA_LLM, installedModel, JOE_VOICE } from '../test/support/real-models';
 import { writeTinyAsrModel } from '../test/support/tiny-asr-model';
 import { writeTinySpeakerModel } from '../test/support/tiny-speaker-model';

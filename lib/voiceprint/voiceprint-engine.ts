@@ -8,7 +8,7 @@ import { AudioHistory } from '../audio/history';
 import { CodedError } from '../coded-error';
 import { MISSING_MODEL_STATUS, missingModelMessage } from '../models/missing-model';
 import type { CallContext, Engine } from '../engine/engine';
-import { SAMPLE_RATE, VadStream, type VadSettings } from '../asr/vad-stream';
+import { SAMPLE_RATE, VadStream, type VadSettings } from '../vad/vad-stream';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const sherpa = require('sherpa-onnx-node');

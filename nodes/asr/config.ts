@@ -1,5 +1,6 @@
 import type { NodeDef } from 'node-red';
 import { withDefaults, type Migration } from '../../lib/nodered/migrate';
+import { VAD_DEFAULTS } from '../../lib/vad/silero-vad';
 
 export interface AsrConfig extends NodeDef {
   version?: number;
@@ -19,10 +20,10 @@ export const DEFAULTS: Omit<AsrConfig, keyof NodeDef> = {
   modelDir: '',
   vadModel: '',
   language: '',
-  vadThreshold: 0.5,
-  minSpeech: 0.25,
-  minSilence: 0.5,
-  maxSpeech: 20,
+  vadThreshold: VAD_DEFAULTS.threshold,
+  minSpeech: VAD_DEFAULTS.minSpeech,
+  minSilence: VAD_DEFAULTS.minSilence,
+  maxSpeech: VAD_DEFAULTS.maxSpeech,
   pauseDuringPrefill: false,
 };
 

@@ -1,11 +1,21 @@
 import type { AsrEvent, AsrInfo } from '../../lib/asr/asr-engine';
 import { SPEECH_RATE } from '../../lib/audio/format';
-import { downmix, s16leToFloat32 } from '../../lib/audio/pcm';
-import { Resampler } from '../../lib/audio/resample';
+import { AudioInlet } from '../../lib/audio/inlet';
 import { validateAudioMessage } from '../../lib/audio/validate';
-import { isControlMessage, makeControl, parseControl, type ControlMessage, type ControlPayload } from '../../lib/control/protocol';
-import { newTurnId } from '../../lib/control/turns';
-import { SpeakerTimeline, type Speaker } from './speakers';
+import {
+  isControlMessage,
+  isFlush,
+  makeControl,
+  metrics,
+  newTurnId,
+  parseControl,
+  transcript,
+  type ControlMessage,
+  type ControlPayload,
+  type MetricsMessage,
+  type TranscriptMessage,
+} from '../../lib/messages';
+import { SpeakerTimeline } from './speakers';
 
 export type EngineMethod = 'audio' | 'flush' | 'pause' | 'resume';
 
@@ -13,9 +23,9 @@ export type EngineMethod = 'audio' | 'flush' | 'pause' | 'resume';
 export type SendToEngine = (method: EngineMethod, samples: Float32Array | undefined, onEvent: (e: AsrEvent) => void) => Promise<unknown>;
 
 export interface AsrOutputs {
-  transcript(msg: Record<string, unknown>): void;
+  transcript(msg: TranscriptMessage): void;
   control(msg: ControlMessage): void;
-  metrics(msg: Record<string, unknown>): void;
+  metrics(msg: MetricsMessage): void;
   status(kind: 'busy' | 'ready' | 'idle' | 'waiting' | 'failed', text: string): void;
   warn(text: string): void;
 }
@@ -56,7 +66,7 @@ const round = (x: number, places = 1) => Math.round(x * 10 ** places) / 10 ** pl
  * latency figures on output 3.
  */
 export class AsrController {
-  private readonly resamplers = new Map<number, Resampler>();
+  private readonly inlet = new AudioInlet(SPEECH_RATE);
   /** 16 kHz samples handed to the engine so far, and those not yet processed. */
   private position = 0;
   private inFlight = 0;
@@ -91,12 +101,12 @@ export class AsrController {
   /** One input message. Resolves once the engine has processed it; rejects (once per distinct failure) when it cannot. */
   handle(msg: Record<string, unknown>): Promise<void> | void {
     if (isControlMessage(msg)) return this.control(parseControl(msg));
-    if (msg.flush === true) return this.send('flush');
+    if (isFlush(msg)) return this.send('flush');
     const { format, pcm } = validateAudioMessage(msg);
-    const samples = this.toSpeechRate(downmix(s16leToFloat32(pcm), format.channels), format.sampleRate);
+    const samples = this.inlet.toFloat(pcm, format.sampleRate, format.channels);
     if (samples.length === 0) return;
     if (this.overloaded()) return;
-    this.speakers.note(this.position, msg.speaker as Speaker | undefined);
+    this.speakers.note(this.position, msg);
     this.position += samples.length;
     this.inFlight += samples.length;
     const anchor = (this.latest = { ms: Date.now(), pos: this.position });
@@ -148,13 +158,6 @@ export class AsrController {
       this.out.status('waiting', 'falling behind');
     }
     return this.dropping;
-  }
-
-  private toSpeechRate(samples: Float32Array, rate: number): Float32Array {
-    if (rate === SPEECH_RATE) return samples;
-    let r = this.resamplers.get(rate);
-    if (!r) this.resamplers.set(rate, (r = new Resampler(rate, SPEECH_RATE)));
-    return r.push(samples);
   }
 
   private async send(method: EngineMethod, samples?: Float32Array, anchor?: Anchor): Promise<void> {
@@ -219,15 +222,12 @@ export class AsrController {
       ...(u.end ? { vad_end_ms: round(((u.end.at - u.end.end) / SPEECH_RATE) * 1000, 0), ended_by: u.end.reason } : {}),
       model: this.info?.kind,
     };
-    this.out.metrics({ topic: 'metrics', stage: 'asr', turnId: u.turnId, payload });
+    this.out.metrics(metrics('asr', u.turnId, payload));
     if (this.utterances.size === 0 && !this.pauseTimer && !this.dropping) this.out.status('ready', figures.words === 0 ? 'no words heard' : this.idleText());
   }
 
-  private transcript(u: Utterance, text: string, partial: boolean, at: number, timings: Record<string, number>): Record<string, unknown> {
-    const msg: Record<string, unknown> = { topic: 'transcript', payload: text, partial, turnId: u.turnId, timings };
-    const speaker = this.speakers.during(u.start, at);
-    if (speaker) msg.speaker = speaker;
-    return msg;
+  private transcript(u: Utterance, text: string, partial: boolean, at: number, timings: TranscriptMessage['timings']): TranscriptMessage {
+    return transcript(text, partial, timings, { turnId: u.turnId, ...this.speakers.during(u.start, at) });
   }
 
   private idleText(): string {

@@ -1,10 +1,9 @@
 import { inputError } from '../../lib/coded-error';
-import { cancelsTurn, makeControl, parseControl, type ControlMessage, type ControlPayload } from '../../lib/control/protocol';
-import { newTurnId, TurnTracker } from '../../lib/control/turns';
+import { isControlMessage, llmChunk, llmReply, makeControl, metrics, newTurnId, parseControl, turnFields, TurnTracker, type ControlMessage, type ControlPayload, type LlmChunkMessage, type MetricsMessage } from '../../lib/messages';
 import { SentenceChunker, type ChunkerOptions } from '../../lib/text/sentence-chunker';
-import { ContextExceededError, LlmEngineError, type ChatMessage, type GenerateMarks, type LlmEngine, type SamplingOptions } from './engine';
-import type { ConversationMemory } from './memory';
-import { turnMetrics } from './metrics';
+import { ContextExceededError, LlmEngineError, type ChatMessage, type GenerateMarks, type LlmEngine, type SamplingOptions } from '../../lib/llm/engine';
+import type { ConversationMemory } from '../../lib/llm/memory';
+import { turnMetrics, type LlmMetrics } from './metrics';
 
 export interface LlmSettings {
   systemPrompt: string;
@@ -18,8 +17,8 @@ export interface LlmSettings {
 }
 
 export interface LlmOutputs {
-  chunk(msg: Record<string, unknown>): void;
-  metrics(msg: Record<string, unknown>): void;
+  chunk(msg: LlmChunkMessage): void;
+  metrics(msg: MetricsMessage<LlmMetrics>): void;
   reply(msg: Record<string, unknown>): void;
   control(msg: ControlMessage): void;
   status(kind: 'busy' | 'ready' | 'idle', text: string): void;
@@ -46,9 +45,6 @@ function tooLongError(err: ContextExceededError): LlmEngineError {
     'CONTEXT_EXCEEDED',
   );
 }
-
-/** Control turn id meaning "whatever turn is running" (a dashboard stop button knows no turn ids). */
-export const ANY_TURN = '*';
 
 /** How often the status shows the decode speed while a reply streams. */
 const SPEED_STATUS_MS = 1000;
@@ -92,7 +88,7 @@ export class LlmController {
    */
   async handle(msg: Record<string, unknown>, ready?: () => Promise<void>): Promise<void> {
     const arrived = performance.now();
-    if (msg.control != null) return this.control(msg);
+    if (isControlMessage(msg)) return this.control(msg);
     const conversationId = typeof msg.conversationId === 'string' && msg.conversationId ? msg.conversationId : 'default';
     if (msg.reset === true || msg.topic === 'reset' || msg.topic === 'clear') {
       this.memory.clear(conversationId);
@@ -149,11 +145,10 @@ export class LlmController {
     let index = 0;
     let reply = '';
     const sent: string[] = [];
-    const base = { ...msg, turnId, conversationId };
-    const sendChunk = (payload: string, complete: boolean, extra: Record<string, unknown> = {}) => {
-      const parts: Record<string, unknown> = { id: turnId, index, type: 'string', ch: '' };
-      if (complete) parts.count = index + 1;
-      this.out.chunk({ ...base, topic: 'llm-chunk', payload, index, complete, parts, ...extra });
+    // Chunks carry the question's turn fields only; the reply, for the user's flow, all of it.
+    const fields = { ...turnFields(msg), turnId, conversationId };
+    const sendChunk = (payload: string, complete: boolean, fallback = false) => {
+      this.out.chunk(llmChunk(payload, index, complete, fields, fallback));
       if (payload) sent.push(payload);
       index++;
     };
@@ -199,7 +194,7 @@ export class LlmController {
         if (!resumed) resume();
         // The user is waiting for an answer: say something rather than fall silent (the
         // unfinished sentence is dropped), and end the turn for TTS; the error goes to Catch.
-        sendChunk(this.settings.fallbackReply ?? '', true, { fallback: true });
+        sendChunk(this.settings.fallbackReply ?? '', true, true);
         throw err;
       }
     }
@@ -213,11 +208,11 @@ export class LlmController {
     sendChunk(chunker.flush().join(' '), true);
     const end = performance.now();
     this.remember(conversationId, turnId, text, running.spoken ?? reply.trim());
-    const metrics = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind);
-    this.out.metrics({ topic: 'metrics', stage: 'llm', turnId, payload: metrics });
+    const figures = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind);
+    this.out.metrics(metrics('llm', turnId, figures));
     // The reply goes last: a flow may take it as "this turn is over".
-    this.out.reply({ ...base, topic: 'llm-reply', payload: reply.trim(), interrupted: false, truncated: marks.truncated });
-    const speed = metrics.generation.tokens_per_s;
+    this.out.reply(llmReply(msg, reply.trim(), { turnId, conversationId, interrupted: false, truncated: marks.truncated }));
+    const speed = figures.generation.tokens_per_s;
     if (marks.truncated) this.out.status('ready', 'reply cut off');
     else this.out.status('ready', speed === null ? 'ready' : `ready ${Math.round(speed)} tok/s`);
   }
@@ -261,16 +256,9 @@ export class LlmController {
   private async control(msg: Record<string, unknown>): Promise<void> {
     const c = parseControl(msg);
     if (c.type === 'tts-end') return this.heard(c);
-    if (!cancelsTurn(c.type)) return; // pause, resume, tts-start, speech-end: nothing to do here
-    const current = this.running?.turnId;
-    const everyTurn = c.type === 'speech-start' || c.turnId === ANY_TURN;
-    if (everyTurn && this.waiting !== undefined && this.waiting !== c.turnId) this.turns.cancel(this.waiting);
-    if (c.type === 'speech-start') {
-      // It carries the turn of the user's new utterance: whatever else is running ends.
-      if (current !== undefined && current !== c.turnId) await this.cancel(current);
-      return;
-    }
-    await this.cancel(c.turnId === ANY_TURN ? current : c.turnId);
+    // A question still waiting for the model is cancelled too: it must not answer over the user.
+    this.turns.cancelBy(c, [this.running?.turnId, this.waiting]);
+    if (this.running && this.turns.isStale(this.running.turnId)) await this.stop(this.running);
   }
 
   /** speaker-out's tts-end: after a cut, the history keeps only what the user heard. */
@@ -279,13 +267,6 @@ export class LlmController {
     if (!c.cut || typeof c.spokenText !== 'string') return;
     if (this.running?.turnId === c.turnId) this.running.spoken = c.spokenText;
     else this.memory.keepSpoken(c.turnId, c.spokenText);
-  }
-
-  /** Marks a turn cancelled (its late messages are dropped) and stops it if it is running. */
-  private async cancel(turnId: string | undefined): Promise<void> {
-    if (turnId === undefined) return;
-    this.turns.cancel(turnId);
-    if (this.running?.turnId === turnId) await this.stop(this.running);
   }
 
   private async stop(running: RunningTurn): Promise<void> {

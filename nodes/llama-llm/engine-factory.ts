@@ -1,9 +1,9 @@
 import { installedModels } from '../../lib/models/installed';
 import { stallTimeoutMs, type LlamaLlmConfig } from './config';
-import { defaultThreads } from './cpu-cores';
-import { EmbeddedEngine } from './embedded-engine';
-import type { LlmEngine } from './engine';
-import { ServerEngine } from './server-engine';
+import { defaultThreads } from '../../lib/llm/cpu-cores';
+import { EmbeddedEngine } from '../../lib/llm/embedded-engine';
+import type { LlmEngine } from '../../lib/llm/engine';
+import { ServerEngine } from '../../lib/llm/server-engine';
 
 /** A llama-server when a URL is set, else llama.cpp in-process. Throws on settings that cannot work. */
 export function createEngine(config: LlamaLlmConfig): LlmEngine {

@@ -6,11 +6,11 @@ import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
 import { CONFIG_VERSION, MIGRATIONS, controllerSettings, type LlamaLlmConfig } from './config';
 import { LlmController, type LlmOutputs } from './controller';
-import { defaultThreads, physicalCores } from './cpu-cores';
+import { defaultThreads, physicalCores } from '../../lib/llm/cpu-cores';
 import { createEngine } from './engine-factory';
-import type { LlmEngine } from './engine';
-import { ConversationMemory, fitBudget, truncationSummary } from './memory';
-import { llmSummariser } from './summarise';
+import type { LlmEngine } from '../../lib/llm/engine';
+import { ConversationMemory, fitBudget, truncationSummary } from '../../lib/llm/memory';
+import { llmSummariser } from '../../lib/llm/summarise';
 
 export = function register(RED: NodeAPI): void {
   function LlamaLlmNode(this: Node, raw: LlamaLlmConfig) {
@@ -35,9 +35,9 @@ export = function register(RED: NodeAPI): void {
     );
     const outputs: LlmOutputs = {
       chunk: (m) => node.send([m, null, null, null]),
-      metrics: (m) => node.send([null, m, null, null]),
-      reply: (m) => node.send([null, null, m, null]),
-      control: (m) => node.send([null, null, null, m]),
+      reply: (m) => node.send([null, m, null, null]),
+      control: (m) => node.send([null, null, m, null]),
+      metrics: (m) => node.send([null, null, null, m]),
       status: (kind, text) => node.status(Status[kind](text)),
       warn: (message) => node.warn(message),
     };

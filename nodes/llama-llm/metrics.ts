@@ -1,4 +1,4 @@
-import type { GenerateMarks, LlmEngine } from './engine';
+import type { GenerateMarks, LlmEngine } from '../../lib/llm/engine';
 
 /** The controller's own instants of a turn (performance.now()). */
 export interface TurnTimes {

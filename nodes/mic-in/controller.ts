@@ -1,10 +1,10 @@
-import { monoFormat, SPEECH_RATE } from '../../lib/audio/format';
+import { SPEECH_RATE } from '../../lib/audio/format';
 import { Framer } from '../../lib/audio/framer';
-import { dbfs, float32ToInt16, int16ToBuffer, int16ToFloat32 } from '../../lib/audio/pcm';
-import { Resampler } from '../../lib/audio/resample';
+import { AudioInlet } from '../../lib/audio/inlet';
+import { dbfs, int16ToFloat32 } from '../../lib/audio/pcm';
 import { EchoCanceller } from '../../lib/aec/echo-canceller';
 import { inputError } from '../../lib/coded-error';
-import { parseControl } from '../../lib/control/protocol';
+import { audioFrame, flushMessage, isControlMessage, parseControl, type AudioFrameMessage, type FlushMessage } from '../../lib/messages';
 
 /**
  * Where the samples come from: a sound card's capture, or a WAV file. A sound
@@ -17,7 +17,7 @@ export interface MicSource {
 }
 
 export interface MicOutputs {
-  audio(msg: Record<string, unknown>): void;
+  audio(msg: AudioFrameMessage | FlushMessage): void;
   status(kind: 'ready' | 'idle' | 'waiting' | 'busy', text: string): void;
 }
 
@@ -37,8 +37,9 @@ export class MicController {
   private running = false;
   private muted = false;
   private current: MicSource | undefined;
-  private resampler: Resampler | undefined;
-  private playedResampler: Resampler | undefined;
+  private inlet = new AudioInlet(SPEECH_RATE);
+  /** What the card played, converted alongside the capture: same rates and lengths in, the same number of samples out. */
+  private playedInlet = new AudioInlet(SPEECH_RATE);
   private canceller: EchoCanceller | undefined;
   private readonly framer: Framer;
   private peakDb = -Infinity;
@@ -58,7 +59,7 @@ export class MicController {
   }
 
   handle(msg: Record<string, unknown>): void | Promise<void> {
-    if (msg.control != null) {
+    if (isControlMessage(msg)) {
       const c = parseControl(msg);
       if (c.type === 'mute' || c.type === 'unmute') return this.command(c.type);
       return;
@@ -89,8 +90,8 @@ export class MicController {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.resampler = undefined;
-    this.playedResampler = undefined;
+    this.inlet = new AudioInlet(SPEECH_RATE);
+    this.playedInlet = new AudioInlet(SPEECH_RATE);
     // A new canceller per start: the room may have changed while stopped, and a stale filter is worse than none.
     this.canceller = this.echoCancel ? new EchoCanceller() : undefined;
     this.current = this.source();
@@ -118,31 +119,20 @@ export class MicController {
 
   private onSamples(samples: Int16Array, rate: number, played?: Int16Array): void {
     if (!this.running || this.muted) return;
-    let speech = samples;
-    if (rate !== SPEECH_RATE) {
-      if (this.resampler?.inputRate !== rate) this.resampler = new Resampler(rate, SPEECH_RATE);
-      speech = float32ToInt16(this.resampler.push(int16ToFloat32(samples)));
-    }
-    if (this.canceller && played) {
-      let reference = played;
-      if (rate !== SPEECH_RATE) {
-        // Same rates, same lengths in: the same number of samples out as the microphone's.
-        if (this.playedResampler?.inputRate !== rate) this.playedResampler = new Resampler(rate, SPEECH_RATE);
-        reference = float32ToInt16(this.playedResampler.push(int16ToFloat32(played)));
-      }
-      speech = this.canceller.process(speech, reference);
-    }
+    let speech = this.inlet.toInt16(samples, rate);
+    if (this.canceller && played) speech = this.canceller.process(speech, this.playedInlet.toInt16(played, rate));
+    // The framer's frames are fresh copies: they become the payloads as they are.
     for (const frame of this.framer.push(speech)) {
       this.trackLevel(frame);
-      this.out.audio({ topic: 'audio', payload: int16ToBuffer(frame), audio: monoFormat(SPEECH_RATE) });
+      this.out.audio(audioFrame(frame, SPEECH_RATE));
     }
   }
 
   /** Whatever is left in the framer goes out, then the end-of-recording marker. */
   private endUtterance(): void {
     const rest = this.framer.flush();
-    if (rest && !this.muted) this.out.audio({ topic: 'audio', payload: int16ToBuffer(rest), audio: monoFormat(SPEECH_RATE) });
-    this.out.audio({ topic: 'audio', flush: true, audio: monoFormat(SPEECH_RATE) });
+    if (rest && !this.muted) this.out.audio(audioFrame(rest, SPEECH_RATE));
+    this.out.audio(flushMessage(SPEECH_RATE));
   }
 
   private trackLevel(frame: Int16Array): void {

@@ -1,9 +1,22 @@
 import { inputError } from '../../lib/coded-error';
-import { float32ToInt16, int16ToBuffer } from '../../lib/audio/pcm';
+import { float32ToInt16 } from '../../lib/audio/pcm';
 import { Framer } from '../../lib/audio/framer';
-import { monoFormat } from '../../lib/audio/format';
-import { cancelsTurn, makeControl, parseControl, type ControlMessage } from '../../lib/control/protocol';
-import { newTurnId, TurnTracker } from '../../lib/control/turns';
+import {
+  ALL_TURNS,
+  audioFrame,
+  isControlMessage,
+  makeControl,
+  metrics,
+  newTurnId,
+  parseControl,
+  turnFields,
+  TurnTracker,
+  type AudioFrameMessage,
+  type ControlMessage,
+  type ControlPayload,
+  type MetricsMessage,
+  type TurnFields,
+} from '../../lib/messages';
 import type { SentenceAudio, SynthesizeRequest } from '../../lib/tts/piper-engine';
 
 /** What the controller needs from the engine: one text in, sentences out as they are ready. */
@@ -13,9 +26,9 @@ export type Synthesize = (
 ) => Promise<{ sentences: number; synthMs: number; audioMs: number; unknownPhonemes: string[] }>;
 
 export interface TtsOutputs {
-  audio(msg: Record<string, unknown>): void;
-  metrics(msg: Record<string, unknown>): void;
+  audio(msg: AudioFrameMessage): void;
   control(msg: ControlMessage): void;
+  metrics(msg: MetricsMessage): void;
   status(kind: 'busy' | 'ready' | 'idle' | 'failed', text: string): void;
   warn(text: string): void;
 }
@@ -30,14 +43,14 @@ interface Job {
   turnId: string;
   text: string;
   complete: boolean;
-  base: Record<string, unknown>;
+  /** The input's turn fields, which every frame of it carries. */
+  fields: TurnFields;
+  /** The input was the reply's last chunk (msg.complete === true): even a silent one must reach the speaker. */
+  endsReply: boolean;
   queuedAt: number;
   /** Settles the input message: spoken, dropped, or failed. */
   settle: (err?: Error) => void;
 }
-
-/** Control turn id meaning every turn. */
-const ALL = '*';
 
 /**
  * The piper-tts node's behaviour: text chunks are spoken in order, audio
@@ -58,13 +71,9 @@ export class TtsController {
 
   /** Takes one input message; resolves once its text is spoken (or dropped), rejects if synthesis fails. */
   async handle(msg: Record<string, unknown>): Promise<void> {
-    if (msg.control != null) {
-      const c = parseControl(msg);
-      return this.control(c.type, c.turnId);
-    }
+    if (isControlMessage(msg)) return this.cancel(parseControl(msg));
     if (msg.stop === true) {
-      this.cancelAll();
-      this.out.control(makeControl('flush', ALL, { source: 'piper-tts', reason: 'stop' }));
+      this.flushAll('stop');
       this.out.status('idle', 'stopped');
       return;
     }
@@ -74,16 +83,13 @@ export class TtsController {
     const text = this.validate(msg.payload, msg.complete === true);
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return;
-    if (msg.priority === true) {
-      // An announcement pre-empts whatever is being said, and silences what is already queued in the speaker.
-      this.cancelAll();
-      this.out.control(makeControl('flush', ALL, { source: 'piper-tts', reason: 'priority' }));
-    }
+    // An announcement pre-empts whatever is being said, and silences what is already queued in the speaker.
+    if (msg.priority === true) this.flushAll('priority');
     // The reply in progress, until its last chunk is spoken: between two chunks nothing of it is queued,
     // yet a barge-in or a stop must still silence the chunks still on their way from the LLM.
     this.turns.begin(turnId);
     return new Promise<void>((resolve, reject) => {
-      const job: Job = { turnId, text, complete, base: { ...msg }, queuedAt: performance.now(), settle: (err) => (err ? reject(err) : resolve()) };
+      const job: Job = { turnId, text, complete, fields: { ...turnFields(msg), turnId }, endsReply: msg.complete === true, queuedAt: performance.now(), settle: (err) => (err ? reject(err) : resolve()) };
       if (msg.priority === true) this.queue.unshift(job);
       else this.queue.push(job);
       void this.pump();
@@ -98,25 +104,20 @@ export class TtsController {
     return payload.trim();
   }
 
-  private control(type: Parameters<typeof cancelsTurn>[0], turnId: string): void {
-    if (!cancelsTurn(type)) return;
-    // speech-start names the user's new turn: everything else being spoken is stale.
-    if (type === 'speech-start' || turnId === ALL) this.cancelAll(type === 'speech-start' ? turnId : undefined);
-    else this.cancelTurn(turnId);
-  }
-
-  private cancelTurn(turnId: string): void {
-    this.turns.cancel(turnId);
+  /** Drops the queued texts of the turns the event cancels and stops the synthesis in flight if it is one of them. */
+  private cancel(c: Pick<ControlPayload, 'type' | 'turnId'>): void {
+    this.turns.cancelBy(c, [...this.queue.map((j) => j.turnId), this.current?.job.turnId]);
     for (let i = this.queue.length - 1; i >= 0; i--) {
-      if (this.queue[i].turnId === turnId) this.queue.splice(i, 1)[0].settle();
+      if (this.turns.isStale(this.queue[i].turnId)) this.queue.splice(i, 1)[0].settle();
     }
-    if (this.current?.job.turnId === turnId) this.current.abort.abort();
+    if (this.current && this.turns.isStale(this.current.job.turnId)) this.current.abort.abort();
   }
 
-  private cancelAll(except?: string): void {
-    const open = this.turns.current;
-    const turns = new Set([...this.queue.map((j) => j.turnId), ...(this.current ? [this.current.job.turnId] : []), ...(open ? [open] : [])]);
-    for (const t of turns) if (t !== except) this.cancelTurn(t);
+  /** Silences every turn, here and (by the flush it sends) in the speaker. */
+  private flushAll(reason: string): void {
+    const flush = makeControl('flush', ALL_TURNS, { source: 'piper-tts', reason });
+    this.cancel(flush.control);
+    this.out.control(flush);
   }
 
   private async pump(): Promise<void> {
@@ -143,12 +144,13 @@ export class TtsController {
     const live = () => !abort.signal.aborted && !this.turns.isStale(job.turnId);
     let framer: Framer | undefined;
     let rate = 0;
-    let held: Record<string, unknown> | undefined;
+    let held: AudioFrameMessage | undefined;
     let firstAudioMs: number | null = null;
+    // Each frame is the framer's fresh copy: it becomes the payload as it is.
     const emit = (samples: Int16Array, text: string) => {
       if (held) this.out.audio(held);
       firstAudioMs ??= performance.now() - job.queuedAt;
-      held = { ...job.base, topic: 'audio', payload: Buffer.from(int16ToBuffer(samples)), audio: monoFormat(rate), turnId: job.turnId, text, complete: false };
+      held = audioFrame(samples, rate, { ...job.fields, text, complete: false });
     };
     this.out.status('busy', this.queue.length ? `speaking (${this.queue.length} queued)` : 'speaking…');
     try {
@@ -170,7 +172,7 @@ export class TtsController {
           )
         : undefined;
       if (!live()) return;
-      if (!held && job.base.complete === true) {
+      if (!held && job.endsReply) {
         // Nothing audible in the reply's last chunk, but the speaker must still learn that the turn is complete.
         rate = rate || 16000;
         emit(new Int16Array(Math.round((rate * this.settings.frameMs) / 1000)), '');
@@ -180,18 +182,15 @@ export class TtsController {
       if (result && result.sentences === 0) this.out.status('idle', 'nothing to say');
       else this.out.status('ready', 'ready');
       if (result) {
-        this.out.metrics({
-          topic: 'metrics',
-          stage: 'tts',
-          turnId: job.turnId,
-          payload: {
+        this.out.metrics(
+          metrics('tts', job.turnId, {
             first_audio_ms: firstAudioMs === null ? null : Math.round(firstAudioMs * 100) / 100,
             synth_ms: Math.round(result.synthMs * 100) / 100,
             audio_ms: Math.round(result.audioMs),
             rtf: result.audioMs > 0 ? Math.round((result.synthMs / result.audioMs) * 1000) / 1000 : null,
             sentences: result.sentences,
-          },
-        });
+          }),
+        );
       }
     } catch (err) {
       if (live()) throw err;
@@ -202,6 +201,6 @@ export class TtsController {
 
   /** Drops everything (node closing). */
   close(): void {
-    this.cancelAll();
+    this.cancel({ type: 'flush', turnId: ALL_TURNS });
   }
 }

@@ -24,8 +24,8 @@ export = function register(RED: NodeAPI): void {
     const controller: SpeakerController = new SpeakerController(
       { sampleRate, enqueue: (item) => queue.enqueue(item), cancel: (match) => queue.cancel(match) },
       {
-        metrics: (m) => node.send([m, null]),
-        control: (m) => node.send([null, m]),
+        control: (m) => node.send([m, null]),
+        metrics: (m) => node.send([null, m]),
         status: (kind, text) => node.status(Status[kind](text)),
       },
     );

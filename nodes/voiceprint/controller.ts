@@ -1,10 +1,11 @@
 import { SPEECH_RATE } from '../../lib/audio/format';
-import { downmix, s16leToFloat32 } from '../../lib/audio/pcm';
-import { Resampler } from '../../lib/audio/resample';
+import { AudioInlet } from '../../lib/audio/inlet';
+import { downmix } from '../../lib/audio/pcm';
+import { resample } from '../../lib/audio/resample';
 import { validateAudioMessage } from '../../lib/audio/validate';
 import { parseWav } from '../../lib/audio/wav';
 import { inputError } from '../../lib/coded-error';
-import { isControlMessage, parseControl, type ControlPayload } from '../../lib/control/protocol';
+import { isControlMessage, isFlush, metrics, parseControl, type ControlPayload } from '../../lib/messages';
 import type { ProfileStore } from '../../lib/voiceprint/profile-store';
 import type { VoiceprintEvent } from '../../lib/voiceprint/voiceprint-engine';
 
@@ -53,7 +54,7 @@ const ONSET_MARGIN_MS = 150;
  * `decisionSeconds` of speech), then release or drop the whole segment.
  */
 export class VoiceprintController {
-  private readonly resamplers = new Map<number, Resampler>();
+  private readonly inlet = new AudioInlet(SPEECH_RATE);
   private chain: Promise<void> = Promise.resolve();
   /** undefined: not in speech; 'pending': in speech, voice not known yet. */
   private segment: undefined | 'pending' | { allow: boolean; speaker: { name: string; score: number } };
@@ -84,21 +85,27 @@ export class VoiceprintController {
       return Promise.resolve();
     }
     if (msg.enroll !== undefined) return this.enrolRequest(msg);
-    if (msg.flush === true) return this.flush(msg);
+    if (isFlush(msg)) return this.flush(msg);
     const { format, pcm } = validateAudioMessage(msg);
-    const samples = this.toSpeechRate(downmix(s16leToFloat32(pcm), format.channels), format.sampleRate);
+    const samples = this.inlet.toFloat(pcm, format.sampleRate, format.channels);
     if (msg.reference === true) return this.reference(samples);
     if (this.live) this.collectLive(samples);
-    const copy = new Float32Array(samples);
     const startMs = this.streamMs;
     this.streamMs += (samples.length / SPEECH_RATE) * 1000;
     const endMs = this.streamMs;
     // Sent at once (the engine takes frames in order), routed in order: a burst does not wait one round trip per frame.
-    const events = this.deps.stream(copy);
+    // The samples are this frame's own (the inlet made them): they go to the engine as they are.
+    const events = this.deps.stream(samples);
     events.catch(() => undefined);
     const run = this.chain.then(async () => this.route(msg, startMs, endMs, await events));
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** The engine has (re)loaded. */
+  ready(): void {
+    const voices = this.deps.store.names().length;
+    this.out.status('ready', voices ? `${voices} voices` : 'no voices yet');
   }
 
   /**
@@ -129,13 +136,6 @@ export class VoiceprintController {
     });
     this.chain = run.catch(() => undefined);
     return run;
-  }
-
-  private toSpeechRate(samples: Float32Array, rate: number): Float32Array {
-    if (rate === SPEECH_RATE) return samples;
-    let r = this.resamplers.get(rate);
-    if (!r) this.resamplers.set(rate, (r = new Resampler(rate, SPEECH_RATE)));
-    return r.push(samples);
   }
 
   /** Handles one frame once the engine has seen it; `endMs` is the stream time the engine has reached. */
@@ -182,11 +182,7 @@ export class VoiceprintController {
     const speaker = { name: matched ? best.name : 'unknown', score: Math.round((best?.score ?? 0) * 1000) / 1000 };
     const allow = mode === 'tag' || (mode === 'gate' ? matched : !matched);
     this.segment = { allow, speaker };
-    this.out.events({
-      topic: 'metrics',
-      stage: 'voiceprint',
-      payload: { decision_ms: Math.round(e.heardMs), score: speaker.score, name: speaker.name, allowed: allow, mode },
-    });
+    this.out.events(metrics('voiceprint', undefined, { decision_ms: Math.round(e.heardMs), score: speaker.score, name: speaker.name, allowed: allow, mode }));
     this.out.status(allow ? 'ready' : 'idle', `${speaker.name} ${speaker.score.toFixed(2)}${allow ? '' : ' ✗'}`);
   }
 
@@ -209,7 +205,7 @@ export class VoiceprintController {
     }
     const audio = parseWav(wav);
     const mono = downmix(audio.samples, audio.channels);
-    await this.enrolSamples(name, audio.sampleRate === SPEECH_RATE ? mono : new Resampler(audio.sampleRate, SPEECH_RATE).push(mono));
+    await this.enrolSamples(name, resample(mono, audio.sampleRate, SPEECH_RATE));
   }
 
   private collectLive(samples: Float32Array): void {
@@ -237,7 +233,7 @@ export class VoiceprintController {
   private async reference(samples: Float32Array): Promise<void> {
     const { mode, selfName, selfSampleSeconds, selfSamples } = this.settings;
     if (mode !== 'reject-self' || this.self.samples >= selfSamples) return;
-    this.self.chunks.push(new Float32Array(samples));
+    this.self.chunks.push(samples);
     this.self.got += samples.length;
     if (this.self.got < selfSampleSeconds * SPEECH_RATE) return;
     const audio = concat(this.self.chunks);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
+import { createContext, Script } from 'node:vm';
 import { ROOT } from '../support/paths';
 
 const nodes = readdirSync(join(ROOT, 'nodes'));
@@ -21,6 +21,18 @@ describe('editor files of every node', () => {
       const sections = CONFIG_NODES.has(name) ? ['### Properties', '### Details'] : ['### Inputs', '### Outputs', '### Details'];
       for (const section of sections) assert.ok(help.includes(section), `${name} help lacks ${section}`);
       assert.match(html, new RegExp(`data-template-name="${name}"`));
+    });
+
+    it(`${name}.html: the editor's defaults are the runtime's (nodes/${name}/config.ts)`, async () => {
+      const html = readFileSync(join(ROOT, 'nodes', name, `${name}.html`), 'utf8');
+      const code = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)![1];
+      let editor: { defaults: Record<string, { value: unknown }> } | undefined;
+      // Only registerType runs when the editor loads the file; the rest is called from the edit dialog.
+      new Script(code).runInContext(createContext({ RED: { nodes: { registerType: (_t: string, def: typeof editor) => (editor = def) }, validators: { number: () => () => true, regex: () => () => true } } }));
+      const { DEFAULTS } = (await import(join(ROOT, 'nodes', name, 'config.ts'))) as { DEFAULTS: Record<string, unknown> };
+      const shared = Object.keys(DEFAULTS).filter((key) => key in editor!.defaults);
+      assert.ok(shared.length >= Object.keys(DEFAULTS).length - 2, `${name}: the editor lists the settings (${shared.join(', ')})`);
+      for (const key of shared) assert.deepEqual(editor!.defaults[key].value, DEFAULTS[key], `${name}.${key}`);
     });
   }
 });

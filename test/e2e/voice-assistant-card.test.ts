@@ -6,7 +6,7 @@ import helper from 'node-red-node-test-helper';
 import { float32ToInt16, int16ToFloat32 } from '../../lib/audio/pcm';
 import { resample } from '../../lib/audio/resample';
 import { readWavMono } from '../../lib/audio/wav';
-import type { ControlPayload } from '../../lib/control/protocol';
+import type { ControlPayload } from '../../lib/messages/control';
 import asr from '../../nodes/asr/asr';
 import llamaLlm from '../../nodes/llama-llm/llama-llm';
 import micIn from '../../nodes/mic-in/mic-in';
@@ -166,7 +166,7 @@ describe('the shipped voice-assistant flow on the virtual sound card (tiny model
       mic: shipped.tap('mic-in', 0),
       transcripts: shipped.tap('asr', 0),
       chunks: shipped.tap('llama-llm', 0),
-      replies: shipped.byType('llama-llm').wires?.[2][0] as string,
+      replies: shipped.byType('llama-llm').wires?.[1][0] as string,
       tts: shipped.tap('piper-tts', 0),
     };
     return { ...shipped, taps };

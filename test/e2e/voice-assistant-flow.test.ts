@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { float32ToInt16 } from '../../lib/audio/pcm';
 import { parseWav } from '../../lib/audio/wav';
-import type { ControlPayload } from '../../lib/control/protocol';
+import type { ControlPayload } from '../../lib/messages/control';
 import asr from '../../nodes/asr/asr';
 import llamaLlm from '../../nodes/llama-llm/llama-llm';
 import micIn from '../../nodes/mic-in/mic-in';
@@ -40,7 +40,7 @@ describe('the shipped voice-assistant flow, end to end (tiny models, WAV microph
     await helper.load([micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard], flow as never);
     const asrControl = collect<Control>('tap-asr-control');
     const speakerControl = collect<Control>('tap-speaker-control');
-    const replies = collect<{ payload: string; turnId: string }>(byType('llama-llm').wires?.[2][0] as string);
+    const replies = collect<{ payload: string; turnId: string }>(byType('llama-llm').wires?.[1][0] as string);
     await until(() => speakerControl.some((c) => c.control.type === 'tts-end'), 90_000, 'the spoken reply to end');
     const types = asrControl.map((c) => c.control.type);
     assert.deepEqual(types.slice(0, 2), ['speech-start', 'speech-end']);

@@ -18,7 +18,7 @@ const IDS = ['t-a', 't-b', 't-c'];
 /** The node's limit on one question (nodes/llama-llm/config.ts). */
 const MAX_INPUT_CHARS = 4000;
 const CHUNK = 0;
-const REPLY = 2;
+const REPLY = 1;
 
 /** What llama-llm's contract refuses: a bad control event, or a question that is not text, is empty or too long. */
 function refused(msg: Msg): string | undefined {

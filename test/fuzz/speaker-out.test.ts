@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import helper from 'node-red-node-test-helper';
 import { PlaybackQueue, type PlaybackSink } from '../../lib/audio-io/playback-queue';
-import type { ControlMessage } from '../../lib/control/protocol';
+import type { ControlMessage } from '../../lib/messages/control';
 import { SpeakerController } from '../../nodes/speaker-out/controller';
 import speakerOut from '../../nodes/speaker-out/speaker-out';
 import { fuzzParams, guardProcess } from '../support/fuzz-guard';
@@ -175,13 +175,13 @@ describe('fuzz: speaker-out', function () {
           const ns = traffic.since(first);
           await traffic.allSettled(ns, 10_000);
           traffic.assertVerdicts(ns, refused);
-          const starts = traffic.sent.filter((s) => s.port === 1 && (s.msg.control as { type?: string }).type === 'tts-start');
+          const starts = traffic.sent.filter((s) => s.port === 0 && (s.msg.control as { type?: string }).type === 'tts-start');
           for (const s of starts) assert.ok(!ledger.stale(s.msg.turnId as string, s.at), `tts-start of ${String(s.msg.turnId)} after it was cancelled`);
           // A fresh turn after a stop (the backlog may hold up to 10 s of accepted audio) plays to its end.
           traffic.receive({ stop: true });
           const fresh = `${prefix}fresh`;
           traffic.receive({ topic: 'audio', payload: Buffer.alloc(640 * 3, 3), audio: { sampleRate: 22050, channels: 2, format: 's16le' }, turnId: fresh, complete: true });
-          const ended = () => traffic.sent.find((s) => s.port === 1 && s.msg.turnId === fresh && (s.msg.control as { type?: string }).type === 'tts-end');
+          const ended = () => traffic.sent.find((s) => s.port === 0 && s.msg.turnId === fresh && (s.msg.control as { type?: string }).type === 'tts-end');
           await until(() => ended() !== undefined, 5000, `tts-end of ${fresh}`);
           assert.equal((ended()!.msg.control as { cut?: boolean }).cut, false);
           guard.check();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { s16leToFloat32 } from '../../lib/audio/pcm';
 import { scoringWords } from '../../lib/text/wer';
-import { EmbeddedEngine } from '../../nodes/llama-llm/embedded-engine';
+import { EmbeddedEngine } from '../../lib/llm/embedded-engine';
 import piperTts from '../../nodes/piper-tts/piper-tts';
 import { JUDGE, judgeAudio, judgePython } from '../support/judge';
 import { collect } from '../support/node-red';

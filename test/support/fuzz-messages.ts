@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CONTROL_TYPES, CONTROL_VERSION, type ControlType } from '../../lib/control/protocol';
+import { CONTROL_TYPES, CONTROL_VERSION, type ControlType } from '../../lib/messages/control';
 
 /**
  * Random messages for the fuzz suites (test/fuzz), and what docs/messages.md

@@ -1,4 +1,4 @@
-import type { ControlType } from '../../lib/control/protocol';
+import type { ControlType } from '../../lib/messages/control';
 
 /**
  * The fuzz suites' model of docs/messages.md's turn rule: "a message of a

@@ -1,6 +1,6 @@
 import { LlmController, type LlmOutputs } from '../../nodes/llama-llm/controller';
-import { ConversationMemory, fitBudget } from '../../nodes/llama-llm/memory';
-import { ServerEngine, type ServerOptions } from '../../nodes/llama-llm/server-engine';
+import { ConversationMemory, fitBudget } from '../../lib/llm/memory';
+import { ServerEngine, type ServerOptions } from '../../lib/llm/server-engine';
 
 export const FALLBACK = 'Sorry, I lost my train of thought.';
 

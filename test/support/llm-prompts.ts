@@ -1,5 +1,5 @@
-import type { ChatMessage, GenerateRequest } from '../../nodes/llama-llm/engine';
-import { EmbeddedEngine } from '../../nodes/llama-llm/embedded-engine';
+import type { ChatMessage, GenerateRequest } from '../../lib/llm/engine';
+import { EmbeddedEngine } from '../../lib/llm/embedded-engine';
 
 /**
  * Every prompt a llama-llm node with an embedded model (llama.cpp in-process)

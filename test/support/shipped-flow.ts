@@ -33,7 +33,7 @@ export function shippedFlow(
   const tab = nodes.find((n) => n.type === 'tab') as FlowNode;
   // Taps on the control wires, so the test sees what the nodes tell each other.
   byType('asr').wires?.[1].push('tap-asr-control');
-  byType('speaker-out').wires?.[1].push('tap-speaker-control');
+  byType('speaker-out').wires?.[0].push('tap-speaker-control');
   const ours = new Set(['mic-in', 'voiceprint', 'asr', 'llama-llm', 'piper-tts', 'speaker-out', 'sound-card', 'tab']);
   const flow = nodes.map((n) => (ours.has(n.type) ? n : { ...n, type: 'helper' }));
   flow.push({ id: 'tap-asr-control', type: 'helper', z: tab.id }, { id: 'tap-speaker-control', type: 'helper', z: tab.id });

@@ -18,7 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import helper from 'node-red-node-test-helper';
 import { SPEECH_RATE } from '../../lib/audio/format';
 import { encodeWav, readWavMono } from '../../lib/audio/wav';
-import { makeControl, type ControlPayload } from '../../lib/control/protocol';
+import { makeControl, type ControlPayload } from '../../lib/messages/control';
 import asr from '../../nodes/asr/asr';
 import llamaLlm from '../../nodes/llama-llm/llama-llm';
 import micIn from '../../nodes/mic-in/mic-in';

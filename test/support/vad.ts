@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { VadSettings } from '../../lib/asr/vad-stream';
+import type { VadSettings } from '../../lib/vad/vad-stream';
 import { SHARED_MODELS } from './paths';
 
 /** The node defaults, with the real Silero model beside the checkout. */

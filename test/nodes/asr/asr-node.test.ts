@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
-import { makeControl } from '../../../lib/control/protocol';
+import { makeControl } from '../../../lib/messages/control';
 import { float32ToS16le } from '../../../lib/audio/pcm';
 import { resample } from '../../../lib/audio/resample';
 import asrNode from '../../../nodes/asr/asr';

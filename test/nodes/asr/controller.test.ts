@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AsrEvent } from '../../../lib/asr/asr-engine';
 import { float32ToS16le } from '../../../lib/audio/pcm';
-import { makeControl } from '../../../lib/control/protocol';
+import { makeControl } from '../../../lib/messages/control';
 import { AsrController, type AsrOutputs, type AsrSettings, type EngineMethod, type SendToEngine } from '../../../nodes/asr/controller';
 
 interface Call {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { makeControl, type ControlMessage } from '../../../lib/control/protocol';
+import { makeControl, type ControlMessage } from '../../../lib/messages/control';
 import { LlmController, type LlmOutputs } from '../../../nodes/llama-llm/controller';
-import { abortError, estimateTokens, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from '../../../nodes/llama-llm/engine';
-import { ConversationMemory, type Summariser } from '../../../nodes/llama-llm/memory';
-import { llmSummariser } from '../../../nodes/llama-llm/summarise';
+import { abortError, estimateTokens, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from '../../../lib/llm/engine';
+import { ConversationMemory, type Summariser } from '../../../lib/llm/memory';
+import { llmSummariser } from '../../../lib/llm/summarise';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,7 +69,8 @@ function setUp(pieces = REPLY, gapMs = 5, summarise?: (engine: LlmEngine) => Sum
 describe('llama-llm controller (no Node-RED, scripted engine)', () => {
   it('streams sentence chunks, the reply, metrics, status and pause/resume for one turn', async () => {
     const { controller, got } = setUp();
-    await controller.handle({ payload: '  lights?  ', turnId: 't-1', conversationId: 'kitchen', extra: 'kept' });
+    const speaker = { name: 'alice', score: 0.8 };
+    await controller.handle({ payload: '  lights?  ', turnId: 't-1', conversationId: 'kitchen', speaker, room: 'hall', timings: { recognitionMs: 90 }, extra: 'kept' });
     assert.deepEqual(
       got.chunks.map((c) => [c.payload, c.index, c.complete, c.parts]),
       [
@@ -77,8 +78,14 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
         ['Anything else?', 1, true, { id: 't-1', index: 1, type: 'string', ch: '', count: 2 }],
       ],
     );
-    assert.equal(got.chunks[0].extra, 'kept', 'the input message properties travel on');
-    assert.deepEqual(got.replies, [{ payload: 'Sure, the kitchen lights are on. Anything else?', turnId: 't-1', conversationId: 'kitchen', extra: 'kept', topic: 'llm-reply', interrupted: false, truncated: false }]);
+    // Chunks go on to TTS with the turn fields only; the reply, for the user's flow, keeps the question's own properties.
+    for (const chunk of got.chunks) {
+      assert.deepEqual(Object.keys(chunk).sort(), ['complete', 'conversationId', 'index', 'parts', 'payload', 'room', 'speaker', 'topic', 'turnId']);
+      assert.deepEqual([chunk.turnId, chunk.conversationId, chunk.speaker, chunk.room], ['t-1', 'kitchen', speaker, 'hall']);
+    }
+    assert.deepEqual(got.replies, [
+      { payload: 'Sure, the kitchen lights are on. Anything else?', turnId: 't-1', conversationId: 'kitchen', speaker, room: 'hall', timings: { recognitionMs: 90 }, extra: 'kept', topic: 'llm-reply', interrupted: false, truncated: false },
+    ]);
     const m = got.metrics[0] as { topic: string; stage: string; turnId: string; payload: Record<string, unknown> };
     assert.equal(m.topic, 'metrics');
     assert.equal(m.stage, 'llm');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
-import { makeControl } from '../../../lib/control/protocol';
+import { makeControl } from '../../../lib/messages/control';
 import llamaLlm from '../../../nodes/llama-llm/llama-llm';
 import { fixture, WatchedReplay } from '../../support/llama-replay';
 import { collect, nextMessage } from '../../support/node-red';
@@ -19,7 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function flow(llm: Record<string, unknown>) {
   return [
     { id: 'f1', type: 'tab' },
-    { id: 'llm', z: 'f1', type: 'llama-llm', name: 'assistant', ...llm, wires: [['chunks'], ['metrics'], ['reply'], ['control']] },
+    { id: 'llm', z: 'f1', type: 'llama-llm', name: 'assistant', ...llm, wires: [['chunks'], ['reply'], ['control'], ['metrics']] },
     { id: 'chunks', z: 'f1', type: 'helper' },
     { id: 'metrics', z: 'f1', type: 'helper' },
     { id: 'reply', z: 'f1', type: 'helper' },
@@ -79,9 +79,11 @@ describe('llama-llm node with a replayed llama-server', function () {
     const controls = collect<Msg>('control');
     const metrics = nextMessage<Msg & { payload: Record<string, unknown> }>('metrics');
     const reply = nextMessage<Msg>('reply');
-    helper.getNode('llm').receive({ payload: 'Once upon a time', turnId: 't-1', conversationId: 'kids' } as never);
+    // A user's own properties (here a dashboard's session id) come back on the reply, not on every chunk.
+    helper.getNode('llm').receive({ payload: 'Once upon a time', turnId: 't-1', conversationId: 'kids', session: { id: 42 } } as never);
     const r = await reply;
-    assert.deepEqual([r.topic, r.payload, r.turnId, r.conversationId, r.interrupted], ['llm-reply', completion.trim(), 't-1', 'kids', false]);
+    assert.deepEqual([r.topic, r.payload, r.turnId, r.conversationId, r.interrupted, r.session], ['llm-reply', completion.trim(), 't-1', 'kids', false, { id: 42 }]);
+    assert.ok(chunks.every((c) => !('session' in c)), 'chunks carry the turn fields only');
     assert.deepEqual(
       chunks.map((c) => [c.topic, c.payload, c.complete, c.index, c.turnId]),
       [

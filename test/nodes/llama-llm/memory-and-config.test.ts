@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { migrate } from '../../../lib/nodered/migrate';
 import { CONFIG_VERSION, controllerSettings, DEFAULTS, MIGRATIONS, stallTimeoutMs, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
-import { defaultThreads, physicalCores } from '../../../nodes/llama-llm/cpu-cores';
-import { estimateTokens } from '../../../nodes/llama-llm/engine';
-import { ConversationMemory, fitBudget, type Summariser } from '../../../nodes/llama-llm/memory';
+import { defaultThreads, physicalCores } from '../../../lib/llm/cpu-cores';
+import { estimateTokens } from '../../../lib/llm/engine';
+import { ConversationMemory, fitBudget, type Summariser } from '../../../lib/llm/memory';
 
 const never = new AbortController().signal;
 

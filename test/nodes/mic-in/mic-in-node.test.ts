@@ -6,7 +6,7 @@ import helper from 'node-red-node-test-helper';
 import { float32ToInt16 } from '../../../lib/audio/pcm';
 import { resample } from '../../../lib/audio/resample';
 import { encodeWav, readWavMono } from '../../../lib/audio/wav';
-import { makeControl } from '../../../lib/control/protocol';
+import { makeControl } from '../../../lib/messages/control';
 import micIn from '../../../nodes/mic-in/mic-in';
 import soundCard from '../../../nodes/sound-card/sound-card';
 import { collect, samplesOf } from '../../support/node-red';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
-import { makeControl } from '../../../lib/control/protocol';
+import { makeControl } from '../../../lib/messages/control';
 import piperTts from '../../../nodes/piper-tts/piper-tts';
 import { collect, nextMessage } from '../../support/node-red';
 import { writeTinyPiperVoice } from '../../support/tiny-piper-voice';
@@ -16,7 +16,7 @@ type Frame = { payload: Buffer; audio: { sampleRate: number }; turnId: string; t
 function flow(voicePath: string) {
   return [
     { id: 'f1', type: 'tab' },
-    { id: 'tts', z: 'f1', type: 'piper-tts', name: 'voice', voicePath, frameMs: 20, sentenceSilence: 0.05, wires: [['frames'], ['metrics'], ['control']] },
+    { id: 'tts', z: 'f1', type: 'piper-tts', name: 'voice', voicePath, frameMs: 20, sentenceSilence: 0.05, wires: [['frames'], ['control'], ['metrics']] },
     { id: 'frames', z: 'f1', type: 'helper' },
     { id: 'metrics', z: 'f1', type: 'helper' },
     { id: 'control', z: 'f1', type: 'helper' },
@@ -40,11 +40,15 @@ describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', func
     const frames = collect<Frame>('frames');
     const metrics = collect<{ payload: { first_audio_ms: number; rtf: number } }>('metrics');
     const tts = helper.getNode('tts');
-    tts.receive({ payload: 'Hello there.', turnId: 't-1', index: 0, complete: false } as never);
-    tts.receive({ payload: 'How are you?', turnId: 't-1', index: 1, complete: false } as never);
-    tts.receive({ payload: '', turnId: 't-1', index: 2, complete: true } as never);
+    const chunk = (payload: string, index: number, complete: boolean) => ({ payload, turnId: 't-1', conversationId: 'c', room: 'hall', index, complete, parts: { id: 't-1', index }, timings: { recognitionMs: 9 } });
+    tts.receive(chunk('Hello there.', 0, false) as never);
+    tts.receive(chunk('How are you?', 1, false) as never);
+    tts.receive(chunk('', 2, true) as never);
     while (!frames.some((f) => f.complete)) await sleep(10);
     assert.ok(frames.every((f) => f.turnId === 't-1' && f.audio.sampleRate === 16000));
+    // Each frame carries the chunk's turn fields, not its parts or timings.
+    const keys = new Set(frames.flatMap((f) => Object.keys(f)));
+    assert.deepEqual([...keys].filter((k) => k !== '_msgid').sort(), ['audio', 'chunkEnd', 'complete', 'conversationId', 'payload', 'room', 'text', 'topic', 'turnId']);
     assert.ok(frames.slice(0, -1).every((f) => f.payload.length <= 640));
     const texts = [...new Set(frames.map((f) => f.text))].filter(Boolean);
     assert.deepEqual(texts, ['Hello there.', 'How are you?']);

@@ -6,7 +6,7 @@ import helper from 'node-red-node-test-helper';
 import { float32ToInt16, int16ToBuffer } from '../../../lib/audio/pcm';
 import { resample } from '../../../lib/audio/resample';
 import { parseWav, readWavMono } from '../../../lib/audio/wav';
-import { makeControl, type ControlPayload } from '../../../lib/control/protocol';
+import { makeControl, type ControlPayload } from '../../../lib/messages/control';
 import soundCard from '../../../nodes/sound-card/sound-card';
 import speakerOut from '../../../nodes/speaker-out/speaker-out';
 import { collect } from '../../support/node-red';
@@ -22,7 +22,7 @@ type Control = { control: ControlPayload };
 function flow(speaker: Record<string, unknown>, extra: Record<string, unknown>[] = []): never {
   return [
     { id: 'f1', type: 'tab' },
-    { id: 'spk', z: 'f1', type: 'speaker-out', name: 'speaker', wires: [['metrics'], ['control']], ...speaker },
+    { id: 'spk', z: 'f1', type: 'speaker-out', name: 'speaker', wires: [['control'], ['metrics']], ...speaker },
     { id: 'metrics', z: 'f1', type: 'helper' },
     { id: 'control', z: 'f1', type: 'helper' },
     { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },

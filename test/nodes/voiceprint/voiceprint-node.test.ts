@@ -6,7 +6,7 @@ import helper from 'node-red-node-test-helper';
 import { float32ToS16le } from '../../../lib/audio/pcm';
 import { readWavMono } from '../../../lib/audio/wav';
 import voiceprintNode from '../../../nodes/voiceprint/voiceprint';
-import { makeControl } from '../../../lib/control/protocol';
+import { makeControl } from '../../../lib/messages/control';
 import { engineProcesses } from '../../support/engine-processes';
 import { collect, nextMessage } from '../../support/node-red';
 import { SHARED_MODELS, TESTDATA } from '../../support/paths';

@@ -1,5 +1,5 @@
 /**
- * The control wire: small JSON messages that travel on every node's second
+ * The control wire: small JSON messages that travel on every node's control
  * output, separate from audio and text so that a barge-in never waits behind
  * a queue of audio frames. See docs/messages.md for the contract.
  */
@@ -96,7 +96,25 @@ export function parseControl(msg: unknown): ControlPayload {
   return c as ControlPayload;
 }
 
-/** Control types that end whatever the receiving node is doing for a turn. */
-export function cancelsTurn(type: ControlType): boolean {
-  return type === 'interrupt' || type === 'flush' || type === 'speech-start';
+/** The turn id meaning every turn: a dashboard stop button knows no turn ids. */
+export const ALL_TURNS = '*';
+
+const CANCELLING: ReadonlySet<ControlType> = new Set(['interrupt', 'flush', 'speech-start']);
+
+/**
+ * The cancel rule, the one every node applies: which turns a control event
+ * ends. `speech-start` of turn T is a barge-in: every turn but T (the user's
+ * new one) ends. `interrupt` and `flush` end their turn, or every turn for
+ * ALL_TURNS. Other types end nothing.
+ */
+export function cancels(c: Pick<ControlPayload, 'type' | 'turnId'>): (turnId: string) => boolean {
+  if (!CANCELLING.has(c.type)) return () => false;
+  if (c.type === 'speech-start') return (id) => id !== c.turnId;
+  if (c.turnId === ALL_TURNS) return () => true;
+  return (id) => id === c.turnId;
+}
+
+/** The one turn an interrupt or flush names (not ALL_TURNS): it is cancelled even before any of its messages arrived. */
+export function namedTurn(c: Pick<ControlPayload, 'type' | 'turnId'>): string | undefined {
+  return (c.type === 'interrupt' || c.type === 'flush') && c.turnId !== ALL_TURNS ? c.turnId : undefined;
 }

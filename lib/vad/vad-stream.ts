@@ -5,7 +5,7 @@
  * speech + two windows before detection, 40 ms after the start lib/vad
  * reports (which includes the VAD's lead-in and equals the segment's start).
  */
-import { SileroVad, VAD_SAMPLE_RATE, type VadEvent as SampleEvent, type VadSettings } from '../vad/silero-vad';
+import { SileroVad, VAD_SAMPLE_RATE, type VadEvent as SampleEvent, type VadSettings } from './silero-vad';
 
 export { VAD_SAMPLE_RATE as SAMPLE_RATE, type VadSettings };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { CONTROL_VERSION, cancelsTurn, makeControl, parseControl } from '../../../lib/control/protocol';
-import { newTurnId, TurnTracker } from '../../../lib/control/turns';
+import { ALL_TURNS, CONTROL_VERSION, cancels, makeControl, parseControl, type ControlType } from '../../../lib/messages/control';
+import { newTurnId, TurnTracker } from '../../../lib/messages/turns';
 
 describe('control protocol', () => {
   it('builds messages that parse back, with version, turn and time', () => {
@@ -24,9 +24,18 @@ describe('control protocol', () => {
     assert.throws(() => parseControl({ control: { ...ok, ts: 'now' } }), /ts must be a number/);
   });
 
-  it('says which events end a turn', () => {
-    assert.ok(cancelsTurn('interrupt') && cancelsTurn('flush') && cancelsTurn('speech-start'));
-    assert.ok(!cancelsTurn('tts-start') && !cancelsTurn('pause'));
+  it('says which turns an event ends: one rule for every node', () => {
+    const ends = (type: ControlType, turnId: string) => ['a', 'b', 'c'].filter(cancels({ type, turnId }));
+    // A barge-in: the user's new turn b goes on, every other ends.
+    assert.deepEqual(ends('speech-start', 'b'), ['a', 'c']);
+    assert.deepEqual(ends('interrupt', 'b'), ['b']);
+    assert.deepEqual(ends('flush', 'c'), ['c']);
+    assert.deepEqual(ends('interrupt', ALL_TURNS), ['a', 'b', 'c']);
+    assert.deepEqual(ends('flush', ALL_TURNS), ['a', 'b', 'c']);
+    for (const type of ['speech-end', 'pause', 'resume', 'tts-start', 'tts-end', 'mute', 'unmute'] as const) {
+      assert.deepEqual(ends(type, 'b'), [], `${type} ends nothing`);
+      assert.deepEqual(ends(type, ALL_TURNS), [], `${type} "*" ends nothing`);
+    }
   });
 });
 
@@ -57,6 +66,19 @@ describe('TurnTracker', () => {
     for (const id of ['a', 'b', 'c', 'd']) turns.cancel(id);
     assert.ok(!turns.isStale('a'));
     assert.ok(turns.isStale('b') && turns.isStale('d'));
+  });
+
+  it('applies a control event to the turns it holds, and remembers the turn an interrupt names before it arrives', () => {
+    const turns = new TurnTracker();
+    turns.begin('open');
+    assert.deepEqual(turns.cancelBy({ type: 'interrupt', turnId: 'later' }, ['queued']), []);
+    assert.ok(turns.isStale('later'), 'audio of the named turn arriving afterwards is dropped');
+    assert.ok(!turns.isStale('queued') && turns.current === 'open');
+    assert.deepEqual(turns.cancelBy({ type: 'speech-start', turnId: 'new' }, ['queued', 'new', undefined]).sort(), ['open', 'queued']);
+    assert.ok(!turns.isStale('new'), "the user's new turn is not cancelled by its own speech-start");
+    assert.deepEqual(turns.cancelBy({ type: 'tts-end', turnId: 'new' }, ['new']), []);
+    assert.ok(!turns.isStale(ALL_TURNS) && turns.cancelBy({ type: 'flush', turnId: ALL_TURNS }, ['new']).includes('new'));
+    assert.ok(!turns.isStale(ALL_TURNS), '"*" is not remembered as a turn');
   });
 
   it('makes unique readable turn ids', () => {

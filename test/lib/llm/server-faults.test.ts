@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { ServerEngine } from '../../../nodes/llama-llm/server-engine';
+import { ServerEngine } from '../../../lib/llm/server-engine';
 import { fixture, LlamaReplay } from '../../support/llama-replay';
 import { llamaServerBin, LlamaServerProcess } from '../../support/llama-server-process';
 import { FALLBACK, serverAssistant } from '../../support/llm-assistant';

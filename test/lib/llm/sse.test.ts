@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parsedReader, rawReader, type SseReader, type SseSink } from '../../../nodes/llama-llm/sse-lines';
+import { parsedReader, rawReader, type SseReader, type SseSink } from '../../../lib/llm/sse-lines';
 import { fixture } from '../../support/llama-replay';
 
 /** The text of a stream and its number of events, as the reader hands them on. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { VadStream } from '../../../lib/asr/vad-stream';
+import { VadStream } from '../../../lib/vad/vad-stream';
 import { TEST_VAD } from '../../support/vad';
-import { chunks, clip } from '../vad/clips';
+import { chunks, clip } from './clips';
 
 describe('VadStream (the millisecond view of lib/vad for voiceprint)', () => {
   it('reports the utterance in milliseconds of stream time, with its samples', async () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedEngine } from '../../../nodes/llama-llm/embedded-engine';
-import type { ChatMessage } from '../../../nodes/llama-llm/engine';
-import { llmSummariser } from '../../../nodes/llama-llm/summarise';
+import { EmbeddedEngine } from '../../../lib/llm/embedded-engine';
+import type { ChatMessage } from '../../../lib/llm/engine';
+import { llmSummariser } from '../../../lib/llm/summarise';
 import { SHARED_MODELS } from '../../support/paths';
 
 const TINY_GGUF = join(SHARED_MODELS, 'llm', 'stories260K.gguf');

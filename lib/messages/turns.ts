@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { cancels, namedTurn, type ControlPayload } from './control';
 
 /** A fresh turn id: short, unique, readable in the debug sidebar. */
 export function newTurnId(): string {
@@ -42,6 +43,22 @@ export class TurnTracker {
     }
     if (this.currentTurn === turnId) this.currentTurn = undefined;
     return turnId;
+  }
+
+  /**
+   * Applies a control event's cancel rule (cancels()) to the turns this node
+   * holds and to its current turn, and remembers the turn an interrupt names
+   * even if none of its messages has arrived yet. Returns the held or current
+   * turns it cancelled, for the node to stop.
+   */
+  cancelBy(c: Pick<ControlPayload, 'type' | 'turnId'>, held: Iterable<string | undefined> = []): string[] {
+    const match = cancels(c);
+    const named = namedTurn(c);
+    if (named !== undefined) this.cancel(named);
+    const hit = new Set<string>();
+    for (const id of [...held, this.currentTurn]) if (id !== undefined && match(id)) hit.add(id);
+    for (const id of hit) this.cancel(id);
+    return [...hit];
   }
 
   /** Ends the current turn normally (nothing is cancelled). */

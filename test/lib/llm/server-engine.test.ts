@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { ChatMessage, GenerateMarks } from '../../../nodes/llama-llm/engine';
-import { ServerEngine, type ServerOptions } from '../../../nodes/llama-llm/server-engine';
+import type { ChatMessage, GenerateMarks } from '../../../lib/llm/engine';
+import { ServerEngine, type ServerOptions } from '../../../lib/llm/server-engine';
 import { fixture, LlamaReplay, WatchedReplay } from '../../support/llama-replay';
 
 const sampling = { maxTokens: 24, temperature: 0, topK: 40, topP: 0.95, lowLatency: true };

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
-import { importEsm } from '../../lib/esm';
-import { damagedFileHint } from '../../lib/models/damaged-file';
-import { missingModelMessage } from '../../lib/models/missing-model';
+import { importEsm } from '../esm';
+import { damagedFileHint } from '../models/damaged-file';
+import { missingModelMessage } from '../models/missing-model';
 import { LlmEngineError, WARM_UP_SAMPLING, type ChatMessage, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from './engine';
 
 export interface EmbeddedOptions {

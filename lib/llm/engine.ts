@@ -1,5 +1,5 @@
-import { CodedError } from '../../lib/coded-error';
-import { MISSING_MODEL_STATUS } from '../../lib/models/missing-model';
+import { CodedError } from '../coded-error';
+import { MISSING_MODEL_STATUS } from '../models/missing-model';
 
 /** What both LLM engines (a llama-server, or llama.cpp in-process) offer the controller. */
 

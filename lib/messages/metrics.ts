@@ -1,0 +1,20 @@
+/** The pipeline stages that report figures. */
+export type Stage = 'asr' | 'llm' | 'tts' | 'speaker' | 'voiceprint' | 'aec';
+
+/** One stage's figures for one turn (or, for voiceprint, one decision); times in milliseconds. */
+export interface MetricsMessage<P extends object = Record<string, unknown>> {
+  topic: 'metrics';
+  stage: Stage;
+  turnId?: string;
+  payload: P;
+  [key: string]: unknown;
+}
+
+export function metrics<P extends object>(stage: Stage, turnId: string | undefined, payload: P): MetricsMessage<P> {
+  return { topic: 'metrics', stage, ...(turnId !== undefined ? { turnId } : {}), payload };
+}
+
+export function isMetrics(msg: unknown): msg is MetricsMessage {
+  const m = msg as Partial<MetricsMessage> | null;
+  return typeof m === 'object' && m !== null && m.topic === 'metrics' && typeof m.stage === 'string' && typeof m.payload === 'object' && m.payload !== null;
+}
