@@ -35,3 +35,16 @@ export function printTable(rows: BenchRow[], out: (line: string) => void = conso
   out(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) out(line(c));
 }
+
+/**
+ * Runs a bench whose file was started directly (`npx tsx bench/x.ts`) and
+ * prints its table, then exits: engine workers and servers a bench started
+ * must not keep the process alive after the report.
+ */
+export function runAsScript(mod: NodeModule, run: () => Promise<BenchRow[]>): void {
+  if (require.main !== mod) return;
+  void run().then((rows) => {
+    printTable(rows);
+    process.exit(0);
+  });
+}

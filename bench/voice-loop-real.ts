@@ -18,7 +18,7 @@ import { GEMMA_LLM, installedModel, JOE_VOICE } from '../test/support/real-model
 import { writeTinyAsrModel } from '../test/support/tiny-asr-model';
 import { writeTinySpeakerModel } from '../test/support/tiny-speaker-model';
 import { sleep, until } from '../test/support/wait';
-import type { BenchRow } from './table';
+import { runAsScript, type BenchRow } from './table';
 import { BareVoiceLoop } from './voice-loop-baselines';
 import { bareSettings, controlOf, inject, loadFlow, median, micClip, onReceive, onSend, type Models } from './voice-loop';
 
@@ -106,9 +106,4 @@ export async function run(): Promise<BenchRow[]> {
   }
 }
 
-if (require.main === module) {
-  void run().then(async (rows) => {
-    (await import('./table')).printTable(rows);
-    process.exit(0);
-  });
-}
+runAsScript(module, run);

@@ -85,7 +85,7 @@ import { writeTinyAsrModel } from '../test/support/tiny-asr-model';
 import { writeTinyPiperVoice } from '../test/support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../test/support/tiny-speaker-model';
 import { sleep, until } from '../test/support/wait';
-import type { BenchRow } from './table';
+import { runAsScript, type BenchRow } from './table';
 import { BareVoiceLoop, queueCancel, vadOnset, type BareSettings, type BareTurn } from './voice-loop-baselines';
 
 const TURNS = 10;
@@ -409,9 +409,4 @@ export async function run(): Promise<BenchRow[]> {
   }
 }
 
-if (require.main === module) {
-  void run().then(async (rows) => {
-    (await import('./table')).printTable(rows);
-    process.exit(0);
-  });
-}
+runAsScript(module, run);

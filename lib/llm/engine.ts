@@ -1,4 +1,4 @@
-import { CodedError } from '../coded-error';
+import { codedErrorFamily } from '../coded-error';
 import { MISSING_MODEL_STATUS } from '../models/missing-model';
 
 /** What both LLM engines (a llama-server, or llama.cpp in-process) offer the controller. */
@@ -84,11 +84,7 @@ const STATUS_TEXT: Record<string, string> = {
   NOT_HTTP: 'use https://',
 };
 
-export class LlmEngineError extends CodedError {
-  constructor(message: string, code: string) {
-    super(message, code, STATUS_TEXT[code] ?? 'engine error');
-  }
-}
+export class LlmEngineError extends codedErrorFamily(STATUS_TEXT, 'engine error') {}
 
 /** The engine refused a prompt longer than its context; the counts are the engine's own. */
 export class ContextExceededError extends LlmEngineError {

@@ -38,7 +38,7 @@ export interface ControlPayload {
   cut?: boolean;
   /** tts-end: the part of the reply text that was spoken, when known. */
   spokenText?: string;
-  /** interrupt / flush: why (e.g. 'barge-in', 'user', 'stop'). */
+  /** interrupt / flush: why (e.g. 'barge-in', 'user', 'stop'); speech-end: 'engine restarted' when the utterance was lost. */
   reason?: string;
 }
 

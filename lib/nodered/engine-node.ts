@@ -34,8 +34,8 @@ export function engineNode<Info, C extends EngineController<Info>>(node: Node, h
   engine.on('ready', (info: Info) => (controller.ready ? controller.ready(info) : node.status(Status.ready())));
   engine.on('crash', (err: Error) => {
     node.warn(`${err.message}; restarting`);
-    node.status(Status.waiting('restarting'));
     controller.restarted?.();
+    node.status(Status.waiting('restarting'));
   });
   engine.on('failed', (err: Error) => node.status(Status.failed(shortReason(err))));
   node.status(Status.waiting(loadingText));

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { CodedError } from '../coded-error';
+import { codedErrorFamily } from '../coded-error';
 import { MISSING_MODEL_STATUS, missingModelMessage } from '../models/missing-model';
 
 /** The parts of a Piper voice's .onnx.json that synthesis needs. */
@@ -23,11 +23,7 @@ const STATUS_TEXT: Record<string, string> = {
   BAD_SPEAKER: 'bad speaker id',
 };
 
-export class VoiceError extends CodedError {
-  constructor(message: string, code: string) {
-    super(message, code, STATUS_TEXT[code] ?? 'voice error');
-  }
-}
+export class VoiceError extends codedErrorFamily(STATUS_TEXT, 'voice error') {}
 
 /** Reads `<voice>.onnx.json` beside `<voice>.onnx`, as rhasspy/piper-voices ships them. */
 export function loadVoiceConfig(onnxPath: string): VoiceConfig {

@@ -90,8 +90,16 @@ export class AsrController {
     this.out.status('ready', this.idleText());
   }
 
-  /** The engine crashed and restarts: the new one's stream clock starts at 0 and open utterances are gone. */
+  /**
+   * The engine crashed and restarts: the new one's stream clock starts at 0
+   * and the utterances it was hearing are lost with it. Their turns end here
+   * (speech-end, then their metrics), so nothing downstream waits for them.
+   */
   restarted(): void {
+    for (const [id, u] of this.utterances) {
+      if (!u.end) this.out.control(makeControl('speech-end', u.turnId, { source: 'asr', reason: 'engine restarted' }));
+      this.finish(id, u, { words: 0, lost: 'engine restarted' });
+    }
     this.position = 0;
     this.latest = { ms: Date.now(), pos: 0 };
     this.utterances.clear();

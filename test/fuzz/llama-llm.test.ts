@@ -5,11 +5,11 @@ import fc from 'fast-check';
 import helper from 'node-red-node-test-helper';
 import llamaLlm from '../../nodes/llama-llm/llama-llm';
 import { fuzzParams, guardProcess } from '../support/fuzz-guard';
-import { controlArb, controlProblem, junkArb, textArb, turnIdArb, validControl, type Msg } from '../support/fuzz-messages';
+import { controlArb, controlProblem, junkArb, textArb, turnIdArb, type Msg } from '../support/fuzz-messages';
 import { fuzzFlow, ready, Traffic } from '../support/fuzz-runtime';
-import { runScope, TurnLedger } from '../support/fuzz-turns';
+import { playSteps, runScope, TurnLedger } from '../support/fuzz-turns';
 import { SHARED_MODELS } from '../support/paths';
-import { sleep, until } from '../support/wait';
+import { until } from '../support/wait';
 
 helper.init(require.resolve('node-red'));
 
@@ -96,25 +96,21 @@ describe('fuzz: llama-llm (embedded engine, stories260K, real Node-RED runtime)'
         const noteReplies = () => {
           for (; seen < traffic.sent.length; seen++) if (traffic.sent[seen].port === REPLY) ledger.finished(traffic.sent[seen].msg.turnId as string);
         };
-        for (const raw of steps) {
-          if (typeof raw.waitMs === 'number') {
-            await sleep(raw.waitMs);
-            continue;
-          }
-          const msg: Msg = scope(raw);
-          noteReplies();
-          const n = traffic.receive(msg);
-          const at = traffic.processedAt[n];
-          if (refused(msg) !== undefined) continue;
-          const c = validControl(msg);
-          const turn = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : undefined;
-          if (c) ledger.control(c.type, c.turnId, at);
-          else if (!(msg.reset === true || msg.topic === 'reset' || msg.topic === 'clear')) {
-            // A new question supersedes the answer in progress.
-            if (!turn || !ledger.isCancelled(turn)) ledger.cancelOpen(at, turn);
-            if (turn) ledger.begun(turn);
-          }
-        }
+        await playSteps(
+          traffic,
+          steps,
+          scope,
+          refused,
+          ({ msg, at, control, turn }) => {
+            if (control) ledger.control(control.type, control.turnId, at);
+            else if (!(msg.reset === true || msg.topic === 'reset' || msg.topic === 'clear')) {
+              // A new question supersedes the answer in progress.
+              if (!turn || !ledger.isCancelled(turn)) ledger.cancelOpen(at, turn);
+              if (turn) ledger.begun(turn);
+            }
+          },
+          noteReplies,
+        );
         const fresh = `${prefix}fresh`;
         traffic.receive({ payload: 'Once upon a time', turnId: fresh });
         const ns = traffic.since(first);

@@ -6,11 +6,11 @@ import fc from 'fast-check';
 import helper from 'node-red-node-test-helper';
 import piperTts from '../../nodes/piper-tts/piper-tts';
 import { fuzzParams, guardProcess } from '../support/fuzz-guard';
-import { controlArb, controlProblem, junkArb, textArb, turnIdArb, validControl, type Msg } from '../support/fuzz-messages';
+import { controlArb, controlProblem, junkArb, textArb, turnIdArb, type Msg } from '../support/fuzz-messages';
 import { fuzzFlow, ready, Traffic } from '../support/fuzz-runtime';
-import { runScope, TurnLedger } from '../support/fuzz-turns';
+import { playSteps, runScope, TurnLedger } from '../support/fuzz-turns';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
-import { sleep, until } from '../support/wait';
+import { until } from '../support/wait';
 
 helper.init(require.resolve('node-red'));
 
@@ -80,18 +80,8 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
         const { prefix, scope } = runScope(IDS, run++);
         const ledger = new TurnLedger();
         const first = traffic.received;
-        for (const raw of steps) {
-          if (typeof raw.waitMs === 'number') {
-            await sleep(raw.waitMs);
-            continue;
-          }
-          const msg: Msg = scope(raw);
-          const n = traffic.receive(msg);
-          const at = traffic.processedAt[n];
-          if (refused(msg) !== undefined) continue;
-          const c = validControl(msg);
-          const turn = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : undefined;
-          if (c) ledger.control(c.type, c.turnId, at);
+        await playSteps(traffic, steps, scope, refused, ({ msg, at, control, turn }) => {
+          if (control) ledger.control(control.type, control.turnId, at);
           else if (msg.stop === true) ledger.cancelOpen(at);
           else {
             // An announcement pre-empts what is being said: every other open turn is cut.
@@ -100,7 +90,7 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
             // A chunk that does not say the reply goes on is a whole text: its turn ends once it is spoken.
             if (turn && msg.complete !== false) ledger.finished(turn);
           }
-        }
+        });
         // Never stalls: after whatever came before, a fresh text is spoken to its last frame.
         const fresh = `${prefix}fresh`;
         traffic.receive({ topic: 'llm-chunk', payload: 'The lights are on.', turnId: fresh, complete: true });

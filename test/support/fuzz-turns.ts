@@ -1,4 +1,7 @@
 import type { ControlType } from '../../lib/messages/control';
+import { validControl } from './fuzz-messages';
+import type { Traffic } from './fuzz-runtime';
+import { sleep } from './wait';
 
 /**
  * The fuzz suites' model of docs/messages.md's turn rule: "a message of a
@@ -68,4 +71,39 @@ export function runScope(ids: readonly string[], run: number): { prefix: string;
       return { ...raw, turnId: raw.control == null && raw.turnId === '*' ? `${prefix}star` : own(raw.turnId), ...control };
     },
   };
+}
+
+/** What a turn suite learns of one message it played: when its handling ended, its valid control event, its turn. */
+export interface Played {
+  msg: Record<string, unknown>;
+  at: number;
+  control: { type: ControlType; turnId: string } | undefined;
+  turn: string | undefined;
+}
+
+/**
+ * Plays one generated sequence into the node: a `{ waitMs }` step pauses
+ * (a slow LLM between two chunks), any other is scoped to the run and
+ * received; `before` runs ahead of each message, `note` after each one the
+ * node takes (not refused), for the suite to keep its TurnLedger.
+ */
+export async function playSteps(
+  traffic: Traffic,
+  steps: Record<string, unknown>[],
+  scope: (raw: Record<string, unknown>) => Record<string, unknown>,
+  refused: (msg: Record<string, unknown>) => string | undefined,
+  note: (played: Played) => void,
+  before: () => void = () => undefined,
+): Promise<void> {
+  for (const raw of steps) {
+    if (typeof raw.waitMs === 'number') {
+      await sleep(raw.waitMs);
+      continue;
+    }
+    const msg = scope(raw);
+    before();
+    const n = traffic.receive(msg);
+    if (refused(msg) !== undefined) continue;
+    note({ msg, at: traffic.processedAt[n], control: validControl(msg), turn: typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : undefined });
+  }
 }

@@ -19,3 +19,8 @@ export function collect<T = Record<string, unknown>>(id: string): T[] {
 export function samplesOf(frames: Array<{ payload?: unknown }>): Int16Array {
   return Int16Array.from(frames.filter((f) => Buffer.isBuffer(f.payload)).flatMap((f) => Array.from(bufferToInt16(f.payload as Buffer))));
 }
+
+/** The status a node of the loaded flow showed last (the test helper records every node.status call). */
+export function lastStatus(id: string): { fill?: string; shape?: string; text?: string } {
+  return (helper.getNode(id).status as unknown as { lastCall: { args: [{ fill?: string; shape?: string; text?: string }] } }).lastCall.args[0];
+}

@@ -7,7 +7,9 @@ import { makeControl } from '../../../lib/messages/control';
 import { float32ToS16le } from '../../../lib/audio/pcm';
 import { resample } from '../../../lib/audio/resample';
 import asrNode from '../../../nodes/asr/asr';
-import { collect, nextMessage } from '../../support/node-red';
+import { engineProcesses } from '../../support/engine-processes';
+import { collect, lastStatus, nextMessage } from '../../support/node-red';
+import { until } from '../../support/wait';
 import { SHARED_MODELS } from '../../support/paths';
 import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
 import { clip, energyBoundaries, RATE } from '../../lib/vad/clips';
@@ -132,6 +134,33 @@ describe('asr node (real runtime, real VAD, tiny recogniser)', function () {
     const t = await transcript;
     assert.match(t.payload as string, /^s+$/);
     assert.equal(t.turnId, controls[0].turnId);
+  });
+
+  it('its engine killed mid-utterance: the turn ends cleanly (speech-end, metrics), and the next utterance is a new turn, recognised', async () => {
+    await helper.load(asrNode, flow(model));
+    const controls = collect<Msg>('control');
+    const transcripts = collect<Msg>('text');
+    const metrics = collect<Msg & { payload: Record<string, unknown> }>('metrics');
+    const speech = await frames('arctic_aew_a0001', 16000);
+    const asr = helper.getNode('rec');
+    // The first half: the VAD has opened the turn when the OOM killer strikes.
+    for (const m of speech.slice(0, Math.floor(speech.length / 2))) asr.receive(m as never);
+    await until(() => controls.some((c) => c.control?.type === 'speech-start'), 10_000, 'speech-start');
+    const [pid] = engineProcesses();
+    process.kill(pid, 'SIGKILL');
+    await until(() => controls.some((c) => c.control?.type === 'speech-end'), 10_000, 'the lost turn to end');
+    const lost = controls[0].turnId;
+    assert.deepEqual([controls[1].turnId, (controls[1].control as { reason?: string }).reason], [lost, 'engine restarted']);
+    assert.equal(metrics[0].turnId, lost);
+    await until(() => engineProcesses().some((p) => p !== pid), 10_000, 'the engine restarted');
+    await until(() => (lastStatus('rec').text ?? '') === 'listening', 10_000, 'listening again');
+    const next = nextMessage<Msg>('text');
+    await play(speech);
+    const t = await next;
+    assert.match(t.payload as string, /^s+$/);
+    assert.notEqual(t.turnId, lost, 'a new turn');
+    assert.equal(transcripts.length, 1, 'nothing of the lost turn was ever transcribed');
+    assert.ok(controls.slice(2).every((c) => c.turnId === t.turnId));
   });
 
   it('refuses malformed frames on the Catch node and keeps listening', async () => {

@@ -149,11 +149,21 @@ describe('asr controller (no Node-RED, scripted engine)', () => {
     assert.equal(got.status.at(-1), 'VAD only');
   });
 
-  it('forgets open utterances when the engine restarts after a crash (its clock starts again)', () => {
+  it('ends the open utterance when the engine restarts after a crash, and forgets it (its clock starts again)', () => {
     const { c, calls, got } = setup();
     void c.handle(frame());
     calls[0].event({ type: 'speech-start', utterance: 1, start: 0, at: 5664 });
+    const lost = got.controls[0].turnId;
     c.restarted();
+    assert.deepEqual(
+      (got.controls as { control: { type: string; reason?: string }; turnId: string }[]).map((m) => [m.control.type, m.turnId, m.control.reason]),
+      [
+        ['speech-start', lost, undefined],
+        ['speech-end', lost, 'engine restarted'],
+      ],
+      'the lost turn ends: nothing downstream waits for it',
+    );
+    assert.deepEqual([got.metrics[0].turnId, (got.metrics[0].payload as { lost: string }).lost], [lost, 'engine restarted']);
     calls[0].event({ type: 'final', utterance: 1, text: 'stale', start: 0, end: 100, at: 200, decodeMs: 1, computeMs: 1 });
     assert.equal(got.transcripts.length, 0);
     void c.handle(frame());

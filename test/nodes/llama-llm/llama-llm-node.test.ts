@@ -5,7 +5,7 @@ import helper from 'node-red-node-test-helper';
 import { makeControl } from '../../../lib/messages/control';
 import llamaLlm from '../../../nodes/llama-llm/llama-llm';
 import { fixture, WatchedReplay } from '../../support/llama-replay';
-import { collect, nextMessage } from '../../support/node-red';
+import { collect, lastStatus, nextMessage } from '../../support/node-red';
 import { SHARED_MODELS } from '../../support/paths';
 import { until } from '../../support/wait';
 
@@ -31,7 +31,6 @@ function flow(llm: Record<string, unknown>) {
 
 type Spy = { args: unknown[][]; lastCall: { args: unknown[] } };
 const spy = (id: string, method: 'status' | 'warn' | 'send') => (helper.getNode(id) as unknown as Record<string, Spy>)[method];
-const lastStatus = (id: string) => spy(id, 'status').lastCall.args[0] as { fill?: string; text?: string };
 const statusTexts = (id: string) => spy(id, 'status').args.map((a) => (a[0] as { text?: string }).text);
 
 /** A TCP port that forwards to the replay server while `up`, and refuses connections while down. */

@@ -9,7 +9,7 @@ import { encodeWav, readWavMono } from '../../../lib/audio/wav';
 import { makeControl } from '../../../lib/messages/control';
 import micIn from '../../../nodes/mic-in/mic-in';
 import soundCard from '../../../nodes/sound-card/sound-card';
-import { collect, samplesOf } from '../../support/node-red';
+import { collect, lastStatus, samplesOf } from '../../support/node-red';
 import { TESTDATA } from '../../support/paths';
 import { findInRecording } from '../../support/signal';
 import { playIntoMic, useVirtualCard, VIRTUAL_MIC } from '../../support/virtual-card';
@@ -32,7 +32,6 @@ function flow(mic: Record<string, unknown>, extra: Record<string, unknown>[] = [
 }
 
 
-const lastStatus = () => (helper.getNode('mic').status as unknown as { lastCall: { args: [{ fill?: string; text?: string }] } }).lastCall.args[0];
 
 describe('mic-in node (real Node-RED runtime)', function () {
   this.timeout(30_000);
@@ -71,7 +70,7 @@ describe('mic-in node (real Node-RED runtime)', function () {
     await helper.load(micIn, flow({ source: 'wav', wavPath: CLIP, pace: 'realtime', autoStart: false }));
     const mic = helper.getNode('mic');
     const frames = collect<Frame>('frames');
-    assert.equal(lastStatus().text, 'stopped');
+    assert.equal(lastStatus('mic').text, 'stopped');
     mic.receive({ payload: 'start' } as never);
     await sleep(300);
     const whileOn = frames.length;
@@ -80,7 +79,7 @@ describe('mic-in node (real Node-RED runtime)', function () {
     await sleep(50);
     assert.equal(frames[frames.length - 1].flush, true, 'muting ends the utterance');
     const atMute = frames.length;
-    assert.equal(lastStatus().text, 'muted');
+    assert.equal(lastStatus('mic').text, 'muted');
     await sleep(300);
     assert.equal(frames.length, atMute, 'nothing is sent while muted');
     mic.receive({ payload: 'unmute' } as never);
@@ -92,7 +91,7 @@ describe('mic-in node (real Node-RED runtime)', function () {
     assert.equal(frames[atStop - 1].flush, true);
     await sleep(200);
     assert.equal(frames.length, atStop);
-    assert.equal(lastStatus().text, 'stopped');
+    assert.equal(lastStatus('mic').text, 'stopped');
   });
 
   it('refuses unknown commands and unreadable files with a catchable error, and keeps working', async () => {
@@ -106,12 +105,12 @@ describe('mic-in node (real Node-RED runtime)', function () {
     await until(() => caught.length === 2, 5000, 'two errors');
     assert.match(caught[0].error.message, /takes msg.payload "start", "stop", "mute" or "unmute"/);
     assert.match(caught[1].error.message, /not a WAV file/);
-    assert.equal(lastStatus().fill, 'red');
+    assert.equal(lastStatus('mic').fill, 'red');
   });
 
   it('says so when it has no sound card', async () => {
     await helper.load(micIn, flow({ source: 'device', card: '' }));
-    assert.equal(lastStatus().text, 'no sound card');
+    assert.equal(lastStatus('mic').text, 'no sound card');
   });
 
   describe('on the virtual sound card', () => {
@@ -127,7 +126,7 @@ describe('mic-in node (real Node-RED runtime)', function () {
       await sleep(500);
       const found = findInRecording(samplesOf(frames), clip);
       assert.ok(found.correlation > 0.99, `correlation ${found.correlation.toFixed(4)}`);
-      assert.match(lastStatus().text ?? '', /dBFS|silence|listening/);
+      assert.match(lastStatus('mic').text ?? '', /dBFS|silence|listening/);
     });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { makeControl } from '../../../lib/messages/control';
 import piperTts from '../../../nodes/piper-tts/piper-tts';
-import { collect, nextMessage } from '../../support/node-red';
+import { collect, lastStatus, nextMessage } from '../../support/node-red';
 import { writeTinyPiperVoice } from '../../support/tiny-piper-voice';
 import { until } from '../../support/wait';
 
@@ -25,7 +25,6 @@ function flow(voicePath: string) {
   ];
 }
 
-const lastStatus = () => (helper.getNode('tts').status as unknown as { lastCall: { args: [{ fill?: string; text?: string }] } }).lastCall.args[0];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', function () {
@@ -127,15 +126,15 @@ describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', func
     let caught = nextMessage<{ error: { message: string } }>('caught');
     tts.receive({ payload: { text: 'hi' } } as never);
     assert.match((await caught).error.message, /msg\.payload must be text to speak, got object/);
-    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: 'bad input' });
+    assert.deepEqual(lastStatus('tts'), { fill: 'red', shape: 'ring', text: 'bad input' });
     caught = nextMessage('caught');
     tts.receive({ payload: '  ' } as never);
     assert.match((await caught).error.message, /empty/);
 
     const frames = collect<Frame>('frames');
     tts.receive({ payload: '🎉👍🔥' } as never);
-    for (let i = 0; i < 200 && lastStatus().text !== 'nothing to say'; i++) await sleep(20);
-    assert.equal(lastStatus().text, 'nothing to say');
+    for (let i = 0; i < 200 && lastStatus('tts').text !== 'nothing to say'; i++) await sleep(20);
+    assert.equal(lastStatus('tts').text, 'nothing to say');
     assert.equal(frames.length, 0, 'emoji alone say nothing');
 
     const metrics = collect<{ turnId: string; payload: { sentences: number } }>('metrics');
@@ -153,7 +152,7 @@ describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', func
     const caught = nextMessage<{ error: { message: string } }>('caught');
     helper.getNode('tts').receive({ payload: 'Hello.' } as never);
     assert.match((await caught).error.message, /has no broken\.onnx\.json/);
-    assert.equal(lastStatus().text, 'voice .json missing');
+    assert.equal(lastStatus('tts').text, 'voice .json missing');
   });
 
   it('with no voice chosen and none installed: the status points at the debug sidebar, the error names the command', async () => {
@@ -163,8 +162,8 @@ describe('piper-tts node (tiny Piper-shaped voice, real Node-RED runtime)', func
       await helper.load(piperTts, flow(''));
       const node = helper.getNode('tts') as unknown as { error: { called: boolean; lastCall: { args: [string] } } };
       while (!node.error.called) await sleep(20);
-      assert.equal(lastStatus().text, 'no voice: see debug');
-      assert.equal(lastStatus().fill, 'red');
+      assert.equal(lastStatus('tts').text, 'no voice: see debug');
+      assert.equal(lastStatus('tts').fill, 'red');
       assert.match(node.error.lastCall.args[0], /no voice model chosen, and none installed: run "npx realtime-voice models pull tts-piper-en-us-joe-medium", then deploy/);
     } finally {
       rmSync(process.env.VOICE_MODELS_DIR, { recursive: true, force: true });
