@@ -6,7 +6,7 @@ import { ROOT } from '../support/paths';
 
 const nodes = readdirSync(join(ROOT, 'nodes'));
 /** Config nodes live in the editor's config category and have properties, not inputs and outputs. */
-const CONFIG_NODES = new Set(['sound-card']);
+const CONFIG_NODES = new Set(['sound-card', 'wyoming-server']);
 
 describe('editor files of every node', () => {
   for (const name of nodes) {

@@ -1,0 +1,34 @@
+import type { NodeDef } from 'node-red';
+import { withDefaults, type Migration } from '../../lib/nodered/migrate';
+
+export interface WyomingServerConfig extends NodeDef {
+  version?: number;
+  port: number;
+  /** 127.0.0.1 = this machine only; 0.0.0.0 for Home Assistant on another one. */
+  host: string;
+  /** The services `describe` announces and the server takes requests for. */
+  asr: boolean;
+  tts: boolean;
+  handle: boolean;
+  /** The conversation agent's name in Home Assistant (also the Zeroconf name). */
+  agentName: string;
+  /** Comma-separated language codes of the agent (and of a recogniser whose model does not name its own). */
+  languages: string;
+  zeroconf: boolean;
+  /** Seconds a request waits for the flow's answer once the client's part is complete. */
+  timeout: number;
+}
+
+export const DEFAULTS: Omit<WyomingServerConfig, keyof NodeDef> = {
+  port: 10700,
+  host: '127.0.0.1',
+  asr: true,
+  tts: true,
+  handle: true,
+  agentName: 'Node-RED',
+  languages: 'en',
+  zeroconf: false,
+  timeout: 30,
+};
+
+export const MIGRATIONS: Migration<WyomingServerConfig>[] = [withDefaults<WyomingServerConfig>(DEFAULTS)];
