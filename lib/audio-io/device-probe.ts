@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { extname, join } from 'node:path';
+import { childExecArgv } from '../child-module';
 import { DeviceError, type AudioDevice, type BackendName } from './backend';
 
 /** What the probe child prints: the devices, and for audify the host API it chose. */
@@ -40,8 +41,7 @@ function tellNoise(name: BackendName, noise: string): void {
  * adds nothing to Node-RED's log.
  */
 export function probeDevices(name: BackendName): Promise<Probe> {
-  // A source checkout runs the child under tsx, as the engine processes do.
-  const execArgv = extname(PROBE_MAIN) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
+  const execArgv = childExecArgv(PROBE_MAIN);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...execArgv, PROBE_MAIN, name], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

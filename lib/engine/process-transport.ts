@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { extname } from 'node:path';
+import { childExecArgv } from '../child-module';
 import type { WorkerToHost } from './messages';
 import { WORKER_MAIN, YOUNG_GENERATION_MB } from './thread-transport';
 import type { EngineBoot, EngineTransport } from './transport';
@@ -15,9 +15,8 @@ const STDERR_TAIL = 4096;
  * serializer ('advanced'), so Float32Arrays cross as typed arrays.
  */
 export function processTransport(boot: EngineBoot): EngineTransport {
-  // A source checkout runs the child under tsx; the parent's own flags (Node-RED's
-  // --inspect, mocha's loaders) are not passed on. YOUNG_GENERATION: see there.
-  const execArgv = [`--max-semi-space-size=${YOUNG_GENERATION_MB / 3}`, ...(extname(WORKER_MAIN) === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [])];
+  // YOUNG_GENERATION: see there.
+  const execArgv = [`--max-semi-space-size=${YOUNG_GENERATION_MB / 3}`, ...childExecArgv(WORKER_MAIN)];
   const child = fork(WORKER_MAIN, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8');

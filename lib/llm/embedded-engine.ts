@@ -3,6 +3,7 @@ import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel
 import { importEsm } from '../esm';
 import { damagedFileHint } from '../models/damaged-file';
 import { missingModelMessage } from '../models/missing-model';
+import { probeGguf } from './gguf-probe';
 import { LlmEngineError, WARM_UP_SAMPLING, type ChatMessage, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from './engine';
 
 export interface EmbeddedOptions {
@@ -48,6 +49,9 @@ export class EmbeddedEngine implements LlmEngine {
     if (!existsSync(modelPath)) throw new LlmEngineError(missingModelMessage('llm', 'model file', modelPath), 'MODEL_MISSING');
     // Never fetch or build llama.cpp at run time: the prebuilt binaries come with the package.
     process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= 'true';
+    // A file that makes llama.cpp abort must cost a child process, not Node-RED.
+    await probeGguf(modelPath, threads);
+    if (this.closed) throw new LlmEngineError('the node closed while its model was loading', 'CLOSED');
     const lib = await importEsm<typeof import('node-llama-cpp')>('node-llama-cpp');
     this.llama = await lib.getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error });
     this.model = await this.llama.loadModel({ modelPath }).catch((err: Error) => {

@@ -14,6 +14,7 @@ import asrNode from '../../nodes/asr/asr';
 import llamaLlmNode from '../../nodes/llama-llm/llama-llm';
 import piperTtsNode from '../../nodes/piper-tts/piper-tts';
 import voiceprintNode from '../../nodes/voiceprint/voiceprint';
+import { ggufWith } from '../support/gguf-edit';
 import { collect, nextMessage } from '../support/node-red';
 import { writeModel } from '../support/onnx-builder';
 import { SHARED_MODELS } from '../support/paths';
@@ -62,6 +63,10 @@ const badGgufHeader: Damage = (f) => {
   bytes.fill(0xff, 4, 64);
   return bytes;
 };
+
+/** Well-formed GGUFs whose header values make llama.cpp abort (a failed GGML_ASSERT): at load, and at the first token. */
+const noAttentionHeads: Damage = (f) => ggufWith(f, { 'llama.attention.head_count': 0 });
+const nanNormEpsilon: Damage = (f) => ggufWith(f, { 'llama.attention.layer_norm_rms_epsilon': Number.NaN });
 
 interface Case {
   node: string;
@@ -120,7 +125,13 @@ const cases: Case[] = [
   {
     node: 'llama-llm',
     kind: 'gguf',
-    damage: [['truncated', truncated], ['a bad header', badGgufHeader], ['random bytes', randomBytes]],
+    damage: [
+      ['truncated', truncated],
+      ['a bad header', badGgufHeader],
+      ['random bytes', randomBytes],
+      ['a header that makes llama.cpp abort at load (no attention heads)', noAttentionHeads],
+      ['a header that makes llama.cpp abort at the first token (NaN norm epsilon)', nanNormEpsilon],
+    ],
     flow: (file) => ({ type: 'llama-llm', modelPath: file, threads: 1, contextSize: 256, wires: [[], [], [], []] }),
     module: llamaLlmNode,
     input: { payload: 'Hello?' },
