@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import helper from 'node-red-node-test-helper';
+import { bufferToInt16, float32ToInt16 } from '../../../lib/audio/pcm';
+import { readWavMono } from '../../../lib/audio/wav';
+import { audioFrame, flushMessage } from '../../../lib/messages';
+import { Framer } from '../../../lib/audio/framer';
+import asrNode from '../../../nodes/asr/asr';
+import llamaLlm from '../../../nodes/llama-llm/llama-llm';
+import piperTts from '../../../nodes/piper-tts/piper-tts';
+import wyomingIn from '../../../nodes/wyoming-in/wyoming-in';
+import wyomingOut from '../../../nodes/wyoming-out/wyoming-out';
+import wyomingServer from '../../../nodes/wyoming-server/wyoming-server';
+import type { WyomingServerNode } from '../../../nodes/wyoming-server/server-node';
+import { collect } from '../../support/node-red';
+import { SHARED_MODELS, TESTDATA } from '../../support/paths';
+import { installedModel, JOE_VOICE } from '../../support/real-models';
+import { findBetween } from '../../support/signal';
+import { writeTinyAsrModel } from '../../support/tiny-asr-model';
+import { until } from '../../support/wait';
+import { NO_WYOMING, shape, wyoming, wyomingPython } from '../../support/wyoming-client';
+
+helper.init(require.resolve('node-red'));
+
+type Msg = Record<string, unknown> & { payload?: unknown; turnId?: string };
+type Synthesized = { events: string[]; format: { rate: number; width: number; channels: number }; bytes: number; error: unknown };
+
+const CLIP = 'arctic_axb_a0005'; // 1.57 s: sent one byte at a time, too
+const TINY_GGUF = join(SHARED_MODELS, 'llm', 'stories260K.gguf');
+/** Deterministic synthesis: the same text gives the same samples. */
+const DETERMINISTIC = { noiseScale: 0, noiseW: 0 };
+
+/** Node ids that are not also service names ('asr', 'tts'): Node-RED takes a property equal to a node's id for a reference to it. */
+function flow(asrModel: string, voicePath: string) {
+  const server = { id: 'srv', type: 'wyoming-server', port: 0, host: '127.0.0.1', asr: true, tts: true, handle: true, agentName: 'Test agent', languages: 'en', timeout: 60 };
+  return [
+    { id: 'f1', type: 'tab' },
+    server,
+    { id: 'in-asr', z: 'f1', type: 'wyoming-in', server: 'srv', service: 'asr', wires: [['recogniser']] },
+    { id: 'in-tts', z: 'f1', type: 'wyoming-in', server: 'srv', service: 'tts', wires: [['voice']] },
+    { id: 'in-llm', z: 'f1', type: 'wyoming-in', server: 'srv', service: 'handle', wires: [['agent']] },
+    { id: 'recogniser', z: 'f1', type: 'asr', modelDir: asrModel, vadModel: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), wires: [['out', 'heard'], ['out'], ['out']] },
+    { id: 'voice', z: 'f1', type: 'piper-tts', voicePath, ...DETERMINISTIC, wires: [['out', 'spoken'], [], []] },
+    { id: 'agent', z: 'f1', type: 'llama-llm', modelPath: TINY_GGUF, threads: 1, contextSize: 256, maxTokens: 16, temperature: 0, wires: [[], ['out', 'replies'], [], []] },
+    { id: 'out', z: 'f1', type: 'wyoming-out', server: 'srv' },
+    { id: 'heard', z: 'f1', type: 'helper' },
+    { id: 'spoken', z: 'f1', type: 'helper' },
+    { id: 'replies', z: 'f1', type: 'helper' },
+    { id: 'catcher', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'f1', type: 'helper' },
+  ];
+}
+
+/** The WAV as the 20 ms frames a microphone would send, then the end of the recording. */
+async function frames(path: string): Promise<Msg[]> {
+  const { samples, sampleRate } = await readWavMono(path);
+  const framer = Framer.forDuration(sampleRate, 20);
+  const out: Msg[] = framer.push(float32ToInt16(samples)).map((f) => audioFrame(f, sampleRate));
+  const rest = framer.flush();
+  if (rest) out.push(audioFrame(rest, sampleRate));
+  return [...out, flushMessage(sampleRate)];
+}
+
+/** The final transcripts the flow's asr gives for the WAV when it is played to it directly. */
+async function asrReference(path: string): Promise<string> {
+  const heard = collect<Msg>('heard');
+  const asr = helper.getNode('recogniser');
+  for (const m of await frames(path)) asr.receive(m as never);
+  // Every utterance ends with a final transcript; the flush ends the last: wait until no more come.
+  let count = -1;
+  while (count !== heard.length) {
+    count = heard.length;
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  return heard.filter((m) => m.partial === false).map((m) => String(m.payload)).join(' ');
+}
+
+/** piper-tts's own samples for a text, sent to it directly (not through Wyoming). */
+async function ttsReference(text: string): Promise<Int16Array> {
+  const spoken = collect<Msg>('spoken');
+  helper.getNode('voice').receive({ payload: text, turnId: 't-reference' } as never);
+  await until(() => spoken.some((f) => f.complete === true), 30_000, 'the reference synthesis');
+  return Int16Array.from(spoken.flatMap((f) => Array.from(bufferToInt16(f.payload as Buffer))));
+}
+
+describe('wyoming nodes with the official wyoming client (real Node-RED, asr, piper-tts, llama-llm)', function () {
+  this.timeout(180_000);
+  const python = wyomingPython();
+  const joe = installedModel(JOE_VOICE);
+  const dir = mkdtempSync(join(tmpdir(), 'rv-wyoming-'));
+  let port = 0;
+  let caught: Msg[] = [];
+  before(async function () {
+    if (!python) {
+      console.log(`      ${NO_WYOMING}`);
+      return this.skip();
+    }
+    if (!joe) {
+      console.log(`      skipped: no model ${JOE_VOICE}`);
+      return this.skip();
+    }
+    await helper.load([wyomingServer, wyomingIn, wyomingOut, asrNode, piperTts, llamaLlm], flow(writeTinyAsrModel(dir), join(joe, 'voice.onnx')));
+    port = await (helper.getNode('srv') as unknown as WyomingServerNode).started;
+    caught = collect<Msg>('caught');
+  });
+  after(async () => {
+    await helper.unload();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    // Every client is gone once it has its answer: no socket is left open.
+    const server = (helper.getNode('srv') as unknown as WyomingServerNode | null)?.server;
+    if (server) await until(() => server.clients === 0, 5000, 'the sockets to close');
+  });
+
+  it('describe → info that the library parses into its Info type, listing the installed voice and the agent', async () => {
+    const { info } = await wyoming<{ info: { asr: Array<{ models: Array<{ languages: string[] }> }>; tts: Array<{ voices: Array<{ name: string; languages: string[] }>; supports_synthesize_streaming: boolean }>; handle: Array<{ name: string; models: Array<{ name: string }> }> } }>(python!, port, { do: 'describe' });
+    assert.equal(info.asr.length, 1);
+    assert.ok(info.asr[0].models.length >= 1 && info.asr[0].models.every((m) => m.languages.length > 0), 'every recogniser names its languages');
+    const voice = info.tts[0].voices.find((v) => v.name === 'en_US-joe-medium');
+    assert.deepEqual(voice?.languages, ['en_US']);
+    assert.equal(info.tts[0].supports_synthesize_streaming, true);
+    assert.equal(info.handle[0].name, 'Test agent');
+  });
+
+  it(`transcribe: ${CLIP}.wav sent in chunks of 1 byte, 0.1 s and 1 s, by three clients at once, comes back as the asr node's transcript`, async () => {
+    const wav = join(TESTDATA, `${CLIP}.wav`);
+    const reference = await asrReference(wav);
+    // The test's recogniser (test/support/tiny-asr-model.ts) writes "s" for each loud frame.
+    assert.match(reference, /^s+( s+)*$/, `the asr node hears the clip: "${reference}"`);
+    console.log(`      the asr node (tiny test recogniser) hears "${reference}"`);
+    const results = await Promise.all([1, 3200, 32000].map((chunk) => wyoming<{ text: string; events: string[] }>(python!, port, { do: 'transcribe', wav, chunk, language: 'en' })));
+    for (const [i, r] of results.entries()) {
+      assert.deepEqual(r.events, ['transcript'], `chunk ${[1, 3200, 32000][i]}`);
+      assert.equal(r.text, reference, `chunk ${[1, 3200, 32000][i]} bytes`);
+    }
+  });
+
+  for (const [kind, command, text] of [
+    ['plain', { do: 'synthesize', text: 'Hello there, I am Joe. How are you today?' }, 'Hello there, I am Joe. How are you today?'],
+    ['streaming', { do: 'stream', chunks: ['Hello there, ', 'I am Joe. How ', 'are you', ' today?'] }, 'Hello there, I am Joe. How are you today?'],
+  ] as const) {
+    it(`synthesize (${kind}): audio like piper-tts's own for the same text (correlation >= 0.99)`, async () => {
+      const reference = await ttsReference(text);
+      const pcmPath = join(dir, `${kind}.pcm`);
+      const got = await wyoming<Synthesized>(python!, port, { ...command, pcm: pcmPath });
+      const expected = kind === 'plain' ? ['audio-start', 'audio-chunk', 'audio-stop'] : ['audio-start', 'audio-chunk', 'audio-stop', 'audio-start', 'audio-chunk', 'audio-stop', 'synthesize-stopped'];
+      assert.deepEqual(shape(got.events), expected);
+      assert.deepEqual(got.format, { rate: 22050, width: 2, channels: 1 });
+      const audio = bufferToInt16(readFileSync(pcmPath));
+      const { correlation, lag } = findBetween(audio, reference, 0, 400);
+      console.log(`      ${kind}: ${audio.length} samples, piper-tts ${reference.length}; correlation ${correlation.toFixed(4)} at lag ${lag}`);
+      assert.ok(correlation >= 0.99, `correlation ${correlation.toFixed(4)}`);
+      assert.ok(Math.abs(audio.length - reference.length) <= 0.01 * reference.length, 'the same length within 1 %');
+    });
+  }
+
+  it('a transcript for the conversation agent: handled, with the LLM answer (stories260K)', async () => {
+    const replies = collect<Msg>('replies');
+    const got = await wyoming<{ events: string[]; text: string; context: Record<string, unknown> }>(python!, port, { do: 'handle', text: 'Once upon a time', context: { conversation_id: 'kitchen' } });
+    assert.deepEqual(got.events, ['handled']);
+    assert.equal(replies.length, 1);
+    assert.equal(got.text, replies[0].payload);
+    assert.ok(got.text.trim().length > 0, 'the model answered something');
+    assert.equal(replies[0].conversationId, 'kitchen', "Home Assistant's conversation is the LLM's");
+    assert.equal(got.context.conversation_id, 'kitchen');
+  });
+
+  it('no node reported an error along the way (Catch)', () => {
+    assert.deepEqual(caught.map((m) => (m.error as { message: string }).message), []);
+  });
+});
