@@ -1,5 +1,10 @@
 /** What the engine host and its worker (thread or child process) say to each other. */
-import type { EngineBoot } from './transport';
+
+/** What worker-main needs to load the engine. */
+export interface EngineBoot {
+  modulePath: string;
+  options: unknown;
+}
 
 export interface SerializedError {
   name: string;

@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { childExecArgv } from '../child-module';
-import type { WorkerToHost } from './messages';
+import type { EngineBoot, WorkerToHost } from './messages';
 import { WORKER_MAIN, YOUNG_GENERATION_MB } from './thread-transport';
-import type { EngineBoot, EngineTransport } from './transport';
+import type { EngineTransport } from './transport';
 
 /** How much of the child's stderr is kept to explain a crash. */
 const STDERR_TAIL = 4096;

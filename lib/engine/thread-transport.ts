@@ -1,6 +1,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EngineBoot, EngineTransport } from './transport';
+import type { EngineBoot } from './messages';
+import type { EngineTransport } from './transport';
 
 // Same extension as this file: .js once compiled, .ts when run from source under tsx.
 export const WORKER_MAIN = join(__dirname, `worker-main${extname(__filename)}`);

@@ -7,12 +7,6 @@ import type { HostToWorker, WorkerToHost } from './messages';
 
 export type Isolation = 'process' | 'thread';
 
-/** What worker-main needs to load the engine. */
-export interface EngineBoot {
-  modulePath: string;
-  options: unknown;
-}
-
 export interface EngineTransport {
   send(m: HostToWorker, transfer?: Transferable[]): void;
   onMessage(listener: (m: WorkerToHost) => void): void;

@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Engine, EngineFactory } from './engine';
-import { serializeError, type HostToWorker, type WorkerToHost } from './messages';
-import type { EngineBoot } from './transport';
+import { serializeError, type EngineBoot, type HostToWorker, type WorkerToHost } from './messages';
 
 interface Side {
   boot: Promise<EngineBoot>;

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { CatalogEntry, ModelFile } from './catalog';
 import { downloadFile, DownloadError } from './download';
 import type { LocalFiles } from './local-files';
-import { INSTALL_RECORD, modelPath } from './models-dir';
+import { INSTALL_RECORD, modelPath, type InstallRecord } from './models-dir';
 
 const run = promisify(execFile);
 
@@ -51,12 +51,6 @@ export class MissingFilesError extends Error {
   get offline(): boolean {
     return this.missing.every((m) => m.error instanceof DownloadError && m.error.code === 'OFFLINE');
   }
-}
-
-/** What an install leaves in the model's folder so `verify` can check it later. */
-export interface InstallRecord {
-  name: string;
-  files: { path: string; size: number; sha256: string | null }[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

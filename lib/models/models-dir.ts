@@ -23,6 +23,12 @@ export function modelPath(entry: Pick<CatalogEntry, 'name'>, dir = modelsDir()):
 /** Written after a model is fully installed; lists what the install put there. */
 export const INSTALL_RECORD = '.installed.json';
 
+/** What an install leaves in the model's folder (INSTALL_RECORD) so `verify` can check it later. */
+export interface InstallRecord {
+  name: string;
+  files: { path: string; size: number; sha256: string | null }[];
+}
+
 export function isInstalled(entry: Pick<CatalogEntry, 'name'>, dir = modelsDir()): boolean {
   return existsSync(join(modelPath(entry, dir), INSTALL_RECORD));
 }

@@ -4,8 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CatalogEntry } from './catalog';
 import { pullCommand } from './command';
-import { INSTALL_RECORD, modelPath } from './models-dir';
-import type { InstallRecord } from './install';
+import { INSTALL_RECORD, modelPath, type InstallRecord } from './models-dir';
 
 export type FileState = 'ok' | 'missing' | 'wrong-size' | 'wrong-digest' | 'unchecked-digest';
 
