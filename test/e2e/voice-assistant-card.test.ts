@@ -15,7 +15,7 @@ import soundCard from '../../nodes/sound-card/sound-card';
 import speakerOut from '../../nodes/speaker-out/speaker-out';
 import voiceprint from '../../nodes/voiceprint/voiceprint';
 import { recordPrompts } from '../support/llm-prompts';
-import { collect, samplesOf } from '../support/node-red';
+import { collect, lastStatus, samplesOf } from '../support/node-red';
 import { TESTDATA } from '../support/paths';
 import { findInRecording, intactShare } from '../support/signal';
 import { shippedFlow } from '../support/shipped-flow';
@@ -112,18 +112,11 @@ function follow(recording: Int16Array, reference: Int16Array, lag: number): { en
   return { end: at, covered: from, dropped };
 }
 
-/** Node-RED's test helper spies on every node's status(): the last status one node showed. */
-function lastStatus(id: string): { fill?: string; text?: string } | undefined {
-  const spy = helper.getNode(id).status as unknown as { args: [{ fill?: string; text?: string }][]; thisValues: { id: string }[] };
-  for (let i = spy.args.length - 1; i >= 0; i--) if (spy.thisValues[i]?.id === id) return spy.args[i][0];
-  return undefined;
-}
-
 /** Until every model of the flow is loaded (no node says it is still loading): the clip must not compete with the loading for the CPU. */
 async function untilLoaded(byType: (type: string) => { id: string }): Promise<void> {
   const types = ['voiceprint', 'asr', 'llama-llm', 'piper-tts'];
-  const states = () => types.map((t) => `${t}: ${lastStatus(byType(t).id)?.text}`).join(', ');
-  await until(() => types.every((t) => ['green', 'blue', 'grey'].includes(lastStatus(byType(t).id)?.fill ?? '')), 60_000, `the models to load (${states()})`);
+  const states = () => types.map((t) => `${t}: ${lastStatus(byType(t).id).text}`).join(', ');
+  await until(() => types.every((t) => ['green', 'blue', 'grey'].includes(lastStatus(byType(t).id).fill ?? '')), 60_000, `the models to load (${states()})`);
 }
 
 /** A reply on the speaker: how much of it is there (in sounding samples) and how much of that the player dropped. */

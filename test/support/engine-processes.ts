@@ -1,17 +1,18 @@
 import { readFileSync, readdirSync } from 'node:fs';
 
 /**
- * The engine child processes this test process has started (EngineHost's
- * default isolation), found as the OOM killer or a user's `kill` would find
- * them: by parent pid and command line. Linux only (/proc).
+ * The engine child processes this test process (or the process `parent`,
+ * e.g. a Node-RED it runs) has started (EngineHost's default isolation),
+ * found as the OOM killer or a user's `kill` would find them: by parent pid
+ * and command line. Linux only (/proc).
  */
-export function engineProcesses(): number[] {
+export function engineProcesses(parent = process.pid): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('worker-main')) pids.push(Number(entry));
+      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('worker-main')) pids.push(Number(entry));
     } catch {
       // The process ended while we looked.
     }

@@ -34,7 +34,7 @@ export async function launchNodeRed(args: string[], port: number, options: { cwd
     base: `http://127.0.0.1:${port}`,
     log: () => output,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;

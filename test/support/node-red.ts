@@ -20,7 +20,18 @@ export function samplesOf(frames: Array<{ payload?: unknown }>): Int16Array {
   return Int16Array.from(frames.filter((f) => Buffer.isBuffer(f.payload)).flatMap((f) => Array.from(bufferToInt16(f.payload as Buffer))));
 }
 
-/** The status a node of the loaded flow showed last (the test helper records every node.status call). */
-export function lastStatus(id: string): { fill?: string; shape?: string; text?: string } {
-  return (helper.getNode(id).status as unknown as { lastCall: { args: [{ fill?: string; shape?: string; text?: string }] } }).lastCall.args[0];
+type NodeStatus = { fill?: string; shape?: string; text?: string };
+
+/**
+ * Every status a node of the loaded flow showed, in order. The test helper records every
+ * node.status call in one spy shared by all nodes: the node's own are picked out.
+ */
+export function statusesOf(id: string): NodeStatus[] {
+  const spy = helper.getNode(id).status as unknown as { args: [NodeStatus][]; thisValues: { id: string }[] };
+  return spy.args.filter((_, i) => spy.thisValues[i]?.id === id).map((args) => args[0]);
+}
+
+/** The status a node of the loaded flow showed last ({} before its first). */
+export function lastStatus(id: string): NodeStatus {
+  return statusesOf(id).at(-1) ?? {};
 }

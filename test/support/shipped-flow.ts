@@ -4,6 +4,8 @@ import { ROOT, SHARED_MODELS } from './paths';
 
 export type FlowNode = { id: string; type: string; name?: string; z?: string; wires?: string[][]; [key: string]: unknown };
 
+const shippedNodes = () => JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-assistant.json'), 'utf8')) as FlowNode[];
+
 /** A sound device by the name the sound-card node's backend lists it under (instead of a WAV file). */
 export type Device = { device: string };
 
@@ -19,7 +21,7 @@ export function shippedFlow(
   micWav: string | Device,
   speakerWav: string | Device,
 ): { flow: FlowNode[]; byType: (type: string) => FlowNode; tap: (type: string, output: number) => string } {
-  const nodes = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-assistant.json'), 'utf8')) as FlowNode[];
+  const nodes = shippedNodes();
   const byType = (type: string) => nodes.find((n) => n.type === type) as FlowNode;
   const vad = join(SHARED_MODELS, 'vad', 'silero_vad.onnx');
   if (typeof micWav === 'string') Object.assign(byType('mic-in'), { source: 'wav', wavPath: micWav, pace: 'realtime' });
@@ -48,3 +50,12 @@ export function shippedFlow(
   return { flow, byType, tap };
 }
 
+
+/** A flow of shippedFlow() as a real Node-RED runs it (flows.json): its taps gone, its core nodes (inject, debug) back. */
+export function runtimeFlow(flow: FlowNode[]): FlowNode[] {
+  const types = new Map(shippedNodes().map((n) => [n.id, n.type]));
+  const taps = new Set(flow.filter((n) => !types.has(n.id)).map((n) => n.id));
+  return flow
+    .filter((n) => !taps.has(n.id))
+    .map((n) => ({ ...n, type: types.get(n.id) as string, ...(n.wires ? { wires: n.wires.map((w) => w.filter((id) => !taps.has(id))) } : {}) }));
+}

@@ -141,7 +141,8 @@ class Ledger {
   }
 }
 
-async function micClip(dir: string): Promise<string> {
+/** The shared speech clip with a second of silence after it, as a WAV for mic-in. */
+export async function micClip(dir: string): Promise<string> {
   const speech = (await readWavMono(join(TESTDATA, 'arctic_aew_a0001.wav'))).samples;
   const padded = new Float32Array(speech.length + SPEECH_RATE);
   padded.set(speech);
