@@ -18,6 +18,8 @@ const WAV_HEADER = 44;
 /** Tens of seconds on the tiny voice: the speaker is still playing whenever the test stops Node-RED. */
 const LONG_TEXT = Array.from({ length: 80 }, (_, i) => `This is sentence ${i + 1} of a very long announcement.`).join(' ');
 const QUIET = 8;
+/** The shipped flow's inject of a typed question into llama-llm. */
+const TYPED_QUESTION = 'b7e1a0c0d0e1001e';
 
 /** Whether a process is still there (a zombie is as good as gone: it runs nothing). */
 function alive(pid: number): boolean {
@@ -47,9 +49,13 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** The shipped flow on the virtual card, with a second speaker-out into a WAV file and an inject of a long text into piper-tts. */
+  /**
+   * The shipped flow on the virtual card, with a second speaker-out into a WAV file and an
+   * inject of a long text into piper-tts; its typed question has a long answer.
+   */
   function flowFor(wavPath: string): FlowNode[] {
     const shipped = shippedFlow(models, { device: VIRTUAL_MIC }, { device: VIRTUAL_SPEAKER });
+    Object.assign(shipped.byType('llama-llm'), { maxTokens: 400, contextSize: 1024 });
     const flow = runtimeFlow(shipped.flow);
     const tts = flow.find((n) => n.type === 'piper-tts') as FlowNode;
     const z = tts.z;
@@ -62,20 +68,25 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
     return flow;
   }
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal}: Node-RED exits with code 0 within ${EXIT_WITHIN_MS / 1000} s, no engine process is left, the WAV file is whole`, async () => {
-      const wavPath = join(dir, `speaker-${signal}.wav`);
+  const cases = [
+    { signal: 'SIGTERM', reply: 'a long announcement', inject: 'long-text', playedS: 3 },
+    { signal: 'SIGINT', reply: 'a long announcement', inject: 'long-text', playedS: 3 },
+    // Stopped at the reply's first words: llama-llm is likely still generating, piper-tts still speaking.
+    { signal: 'SIGTERM', reply: 'the answer to the typed question', inject: TYPED_QUESTION, playedS: 0.1 },
+  ] as const;
+  for (const { signal, reply, inject, playedS } of cases) {
+    it(`${signal} while ${reply} plays: Node-RED exits with code 0 within ${EXIT_WITHIN_MS / 1000} s, no engine process is left, the WAV file is whole`, async () => {
+      const wavPath = join(dir, `speaker-${signal}-${inject}.wav`);
       red = await launchSecuredNodeRed({ admin: '*' }, { 'flows.json': JSON.stringify(flowFor(wavPath)) });
       const { child } = red.red;
       const auth = await red.login('admin');
       // The engines of voiceprint, asr and piper-tts run in child processes of Node-RED.
       await until(() => engineProcesses(child.pid).length >= 3, 60_000, `the engines to start\n${red.red.log()}`);
       const recorder = recordSpeaker();
-      const res = await fetch(`${red.red.base}/inject/long-text`, { method: 'POST', headers: auth });
+      const res = await fetch(`${red.red.base}/inject/${inject}`, { method: 'POST', headers: auth });
       assert.equal(res.status, 200, 'the inject fired');
       const wavBytes = () => (existsSync(wavPath) ? statSync(wavPath).size - WAV_HEADER : 0);
-      // Three seconds of the reply in the file: it is playing (on the card too), and has tens of seconds to go.
-      await until(() => wavBytes() > 3 * 16000 * 2, 30_000, `the reply to play\n${red.red.log()}`);
+      await until(() => wavBytes() > playedS * 16000 * 2, 60_000, `the reply to play\n${red.red.log()}`);
       const engines = engineProcesses(child.pid);
       assert.ok(engines.length >= 3, `engine processes: ${engines}`);
 
@@ -86,7 +97,7 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
       const tookMs = performance.now() - stoppedAt;
       const onCard = (await recorder.stop()).filter((v) => Math.abs(v) > QUIET).length;
       console.log(`      ${signal}: exit after ${tookMs.toFixed(0)} ms, ${JSON.stringify(exit)}; ${(wavBytes() / 32000).toFixed(1)} s in the WAV file, ${onCard} sounding samples on the card`);
-      assert.ok(onCard > 16000 / 2, `the reply played on the card too (${onCard} sounding samples)`);
+      assert.ok(onCard > 0, `the reply played on the card too (${onCard} sounding samples)`);
       assert.ok(exit, `Node-RED still runs ${((EXIT_WITHIN_MS + 5000) / 1000).toFixed(0)} s after ${signal}\n${red.red.log().slice(-3000)}`);
       assert.ok(tookMs < EXIT_WITHIN_MS, `Node-RED took ${tookMs.toFixed(0)} ms to exit`);
       assert.deepEqual(exit, { code: 0, signal: null }, `Node-RED's exit\n${red.red.log().slice(-3000)}`);
@@ -99,7 +110,7 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
       assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
       assert.equal(wav.toString('latin1', 8, 12), 'WAVE');
       assert.equal(wav.toString('latin1', 36, 40), 'data');
-      assert.ok(wav.length > WAV_HEADER + 32000, `${wav.length - WAV_HEADER} bytes of audio`);
+      assert.ok(wav.length > WAV_HEADER + playedS * 32000, `${wav.length - WAV_HEADER} bytes of audio`);
       assert.equal(wav.readUInt32LE(40), wav.length - WAV_HEADER, 'the data size in the header is the audio written');
       assert.equal(wav.readUInt32LE(4), wav.length - 8, 'the RIFF size in the header is the file');
     });
