@@ -22,6 +22,7 @@ import { findBetween } from '../../support/signal';
 import { writeTinyAsrModel } from '../../support/tiny-asr-model';
 import { until } from '../../support/wait';
 import { NO_WYOMING, shape, wyoming, wyomingPython } from '../../support/wyoming-client';
+import { RawClient } from '../../support/wyoming-socket';
 
 helper.init(require.resolve('node-red'));
 
@@ -176,6 +177,25 @@ describe('wyoming nodes with the official wyoming client (real Node-RED, asr, pi
     assert.ok(got.text.trim().length > 0, 'the model answered something');
     assert.equal(replies[0].conversationId, 'kitchen', "Home Assistant's conversation is the LLM's");
     assert.equal(got.context.conversation_id, 'kitchen');
+  });
+
+  it('bad clients (a header that is not JSON, a disconnect mid-utterance) do not stop the flow: the next client gets its answers', async () => {
+    const wav = join(TESTDATA, `${CLIP}.wav`);
+    const garbage = await RawClient.open(port);
+    garbage.write('not a header\n');
+    assert.equal((await garbage.next('error'))?.data.code, 'bad-header');
+    await garbage.whenClosed();
+    const { samples } = await readWavMono(wav);
+    const gone = await RawClient.open(port);
+    gone.send('transcribe');
+    gone.send('audio-start', { rate: 16000, width: 2, channels: 1 });
+    gone.send('audio-chunk', { rate: 16000, width: 2, channels: 1 }, Buffer.from(float32ToInt16(samples.subarray(0, 16000)).buffer)); // mid-word
+    await new Promise((r) => setTimeout(r, 300));
+    gone.close();
+    const next = await wyoming<{ text: string }>(python!, port, { do: 'transcribe', wav, chunk: 3200 });
+    assert.deepEqual(scoringWords(next.text), scoringWords(await asrReference(wav)));
+    const spoken = await wyoming<Synthesized>(python!, port, { do: 'synthesize', text: 'Still here.' });
+    assert.ok(spoken.bytes > 0 && spoken.error === null);
   });
 
   it('no node reported an error along the way (Catch)', () => {
