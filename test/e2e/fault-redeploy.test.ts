@@ -159,4 +159,11 @@ describe('fault matrix: a redeploy in the middle of every stage of the shipped f
     assert.ok(!seen(control('tts-end', 'old-play')), 'the speaker is still playing');
     await redeployAndCheck('old-play', 'speaker');
   });
+
+  it('while the engines start (deployed twice in a row)', async () => {
+    inject(ids.tts, { payload: LONG_TEXT, turnId: 'old-start' });
+    await helper.setFlows(flow as never, 'full');
+    // The engines of that deployment are still starting when the next one replaces it.
+    await redeployAndCheck('old-start', 'engine-start');
+  });
 });
