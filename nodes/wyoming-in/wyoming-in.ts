@@ -10,12 +10,8 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
-    const server = serverOf(RED, config.server);
-    if (!server) {
-      node.status(Status.failed('no server'));
-      node.error('wyoming-in needs a wyoming-server: pick or add one in its settings');
-      return;
-    }
+    const server = serverOf(RED, node, config.server);
+    if (!server) return;
     // Home Assistant's requests of this node's service, as messages of their own turn.
     const stop = server.server.listen(config.service, (msg) => node.send(msg as never));
     const unfollow = followServer(server, (status) => node.status(status), config.service);

@@ -1,7 +1,6 @@
 import type { Node, NodeAPI } from 'node-red';
 import { onClose, onInput } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
-import { Status } from '../../lib/nodered/status';
 import { followServer, serverOf } from '../wyoming-server/server-node';
 import { MIGRATIONS, type WyomingOutConfig } from './config';
 
@@ -10,14 +9,8 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
-    const server = serverOf(RED, config.server);
-    if (!server) {
-      node.status(Status.failed('no server'));
-      onInput(node, () => {
-        throw new Error('wyoming-out needs a wyoming-server: pick or add one in its settings');
-      });
-      return;
-    }
+    const server = serverOf(RED, node, config.server);
+    if (!server) return;
     const unfollow = followServer(server, (status) => node.status(status), 'out');
     // What the flow made goes to the client whose request it answers; a message of no open request is dropped.
     onInput(node, (msg) => {
