@@ -4,6 +4,7 @@ import { BUNDLES, CATALOG } from './models/catalog';
 import { pullCommand } from './models/command';
 import { isInstalled, modelPath, modelsDir } from './models/models-dir';
 import { isHealthy, verifyModel } from './models/verify';
+import { nativeBinaries } from './native-binaries';
 import { flowFiles, llamaServerUrls, userDirs } from './nodered/flow-files';
 
 /** One line of `npm run doctor`: what was checked, whether it is fine, and what to do if not. */
@@ -44,7 +45,8 @@ async function audioChecks(): Promise<Check[]> {
 async function audioCheck(name: BackendName, loads: boolean): Promise<Check> {
   const check = { area: 'audio', what: `backend ${name}`, optional: name !== 'audify' } as const;
   if (!loads) {
-    return { ...check, ok: false, detail: name === 'audify' ? 'does not load: reinstall (needs cmake, libasound2-dev, libpulse-dev to compile)' : 'not installed (optional): npm install naudiodon' };
+    const audify = nativeBinaries().find((b) => b.module === 'audify');
+    return { ...check, ok: false, detail: name === 'audify' ? `does not load: ${audify?.ok === false ? audify.detail : 'reinstall (needs cmake, libasound2-dev, libpulse-dev to compile)'}` : 'not installed (optional): npm install naudiodon' };
   }
   let devices: AudioDevice[];
   try {
@@ -59,19 +61,22 @@ async function audioCheck(name: BackendName, loads: boolean): Promise<Check> {
 }
 
 async function engineChecks(): Promise<Check[]> {
-  const engines: Array<[string, () => Promise<unknown>]> = [
+  const engines: Array<[string, string, () => Promise<unknown>]> = [
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- sherpa-onnx-node ships no types
-    ['sherpa-onnx (VAD, ASR, voiceprint)', async () => require('sherpa-onnx-node')],
-    ['onnxruntime (Piper TTS)', () => import('onnxruntime-node')],
-    ['node-llama-cpp (embedded LLM)', async () => (await import('node-llama-cpp')).getLlama({ gpu: false, build: 'never' })],
+    ['sherpa-onnx (VAD, ASR, voiceprint)', 'sherpa-onnx-node', async () => require('sherpa-onnx-node')],
+    ['onnxruntime (Piper TTS)', 'onnxruntime-node', () => import('onnxruntime-node')],
+    ['node-llama-cpp (embedded LLM)', 'node-llama-cpp', async () => (await import('node-llama-cpp')).getLlama({ gpu: false, build: 'never' })],
   ];
+  const binaries = nativeBinaries();
   const checks: Check[] = [];
-  for (const [what, load] of engines) {
+  for (const [what, module, load] of engines) {
     try {
       await load();
       checks.push({ area: 'engines', what, ok: true, detail: 'loads' });
     } catch (err) {
-      checks.push({ area: 'engines', what, ok: false, detail: (err as Error).message.split('\n')[0] });
+      // Say plainly what is missing (no build for this machine, a platform package npm skipped), not the loader's words.
+      const binary = binaries.find((b) => b.module === module);
+      checks.push({ area: 'engines', what, ok: false, detail: binary && !binary.ok ? binary.detail : (err as Error).message.split('\n')[0] });
     }
   }
   return checks;
