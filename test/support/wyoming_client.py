@@ -27,7 +27,7 @@ from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
 
-TIMEOUT = 60
+TIMEOUT = 60  # seconds for each event: a server that never answers fails the test instead of hanging it
 
 
 async def read_until(client, done):
@@ -81,7 +81,7 @@ async def transcribe(client, cmd):
 async def synthesized(client, cmd, sent, done):
     """Reads the audio of a synthesis into cmd["pcm"]: event types, format, ms to the first chunk."""
     events = await read_until(client, done)
-    audio, fmt, first = bytearray(), None, None
+    audio, fmt = bytearray(), None
     for e in events:
         if e is not None and AudioChunk.is_type(e.type):
             chunk = AudioChunk.from_event(e)
