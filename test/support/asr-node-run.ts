@@ -15,14 +15,21 @@ const FRAME = 320;
 const BEFORE_S = 0.5;
 const AFTER_S = 1.5;
 
+/** A clip with the silence the node hears around it. */
+export function withSilence(samples: Float32Array): Float32Array {
+  const audio = new Float32Array(Math.round((BEFORE_S + AFTER_S) * RATE) + samples.length);
+  audio.set(samples, Math.round(BEFORE_S * RATE));
+  return audio;
+}
+
 /** What the asr node made of one clip. */
 export interface HeardClip {
   /** Its final transcripts, joined. */
   text: string;
   /** Per utterance with words: ms from the speech-end control message to the final transcript. */
   endToFinalMs: number[];
-  /** Per utterance: the recogniser's real-time factor, as the node's metrics report it. */
-  rtf: number[];
+  /** Per utterance: the recogniser's compute time, as the node's metrics report it (decode_ms). */
+  decodeMs: number[];
 }
 
 type Msg = { turnId?: string; partial?: boolean; payload?: unknown; control?: { type: string } };
@@ -53,13 +60,11 @@ export async function hearThroughAsrNode(modelDir: string, wavPaths: string[], l
     helper.getNode('text').on('input', (m: Msg) => {
       if (!m.partial) finals.push({ msg: m, ms: performance.now() - (at.get(m.turnId!) ?? NaN) });
     });
-    const metrics = collect<Msg & { payload: { rtf?: number } }>('metrics');
+    const metrics = collect<Msg & { payload: { decode_ms?: number } }>('metrics');
     const asr = helper.getNode('rec');
     const out: HeardClip[] = [];
     for (const path of wavPaths) {
-      const { samples } = await readWavMono(path);
-      const audio = new Float32Array(Math.round((BEFORE_S + AFTER_S) * RATE) + samples.length);
-      audio.set(samples, Math.round(BEFORE_S * RATE));
+      const audio = withSilence((await readWavMono(path)).samples);
       const [firstFinal, firstMetric, firstControl] = [finals.length, metrics.length, controls.length];
       const t0 = performance.now();
       for (let i = 0; i + FRAME <= audio.length; i += FRAME) {
@@ -74,7 +79,7 @@ export async function hearThroughAsrNode(modelDir: string, wavPaths: string[], l
       out.push({
         text: mine.map((f) => f.msg.payload as string).join(' ').trim(),
         endToFinalMs: mine.map((f) => f.ms),
-        rtf: metrics.slice(firstMetric).flatMap((m) => (typeof m.payload.rtf === 'number' ? [m.payload.rtf] : [])),
+        decodeMs: metrics.slice(firstMetric).flatMap((m) => (typeof m.payload.decode_ms === 'number' ? [m.payload.decode_ms] : [])),
       });
     }
     return out;

