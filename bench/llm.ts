@@ -81,7 +81,7 @@ function controller(engine: LlmEngine, maxTokens: number, outputs: Partial<LlmOu
     chunker: { maxChars: chunkChars },
     maxInputChars: 4000,
   };
-  return new LlmController(engine, memory, settings, { chunk: ignore, metrics: ignore, reply: ignore, control: ignore, status: ignore, warn: ignore, ...outputs });
+  return new LlmController(engine, memory, settings, { chunk: ignore, metrics: ignore, reply: ignore, toolCall: ignore, control: ignore, status: ignore, warn: ignore, ...outputs });
 }
 
 /** `engine` (not started) through the node's controller; closes it. */

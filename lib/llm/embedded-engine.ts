@@ -19,6 +19,7 @@ export interface EmbeddedOptions {
  */
 export class EmbeddedEngine implements LlmEngine {
   readonly kind = 'embedded';
+  readonly supportsTools = false;
   private llama: Llama | undefined;
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;

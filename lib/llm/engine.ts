@@ -1,11 +1,16 @@
 import { codedErrorFamily } from '../coded-error';
 import { MISSING_MODEL_STATUS } from '../models/missing-model';
+import type { ToolCall, ToolDefinition, ToolRunner } from './tools';
 
 /** What both LLM engines (a llama-server, or llama.cpp in-process) offer the controller. */
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** assistant: the calls it made (its content is what it said before them, often ''). */
+  toolCalls?: ToolCall[];
+  /** tool: the call whose result `content` is. */
+  toolCallId?: string;
 }
 
 export interface SamplingOptions {
@@ -26,6 +31,12 @@ export interface GenerateRequest {
   signal: AbortSignal;
   /** Called with each piece of text as soon as the engine has it, and the tokens generated so far. */
   onText: (text: string, tokens: number) => void;
+  /**
+   * Offered to the model; each call it makes goes to `callTool` (which keeps
+   * the calls and results for the history), and the model goes on with the result.
+   */
+  tools?: ToolDefinition[];
+  callTool?: ToolRunner;
 }
 
 /**
@@ -53,6 +64,8 @@ export interface EngineInfo {
 
 export interface LlmEngine {
   readonly kind: 'server' | 'embedded';
+  /** Whether `tools` in a request reach the model (not on llama-server's plain /completion). */
+  readonly supportsTools: boolean;
   /**
    * Loads the model / checks the server, then generates one token of `warmUp`
    * so the first real turn finds the weights paged in and the prompt prefix cached.

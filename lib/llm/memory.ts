@@ -4,7 +4,12 @@ interface Turn {
   turnId: string;
   user: string;
   assistant: string;
-  /** Token cost of user + assistant, counted once: the prompt is rebuilt every turn. */
+  /**
+   * The tool calls of the turn and their results, between the question and the
+   * answer, each call an assistant message with `toolCalls` followed by its tool message.
+   */
+  steps: ChatMessage[];
+  /** Token cost of user + steps + assistant, counted once: the prompt is rebuilt every turn. */
   tokens: number;
 }
 
@@ -94,14 +99,19 @@ export class ConversationMemory {
     const recent: ChatMessage[] = [];
     for (let i = c.turns.length - 1; i >= 0 && c.turns[i].tokens <= budget; i--) {
       budget -= c.turns[i].tokens;
-      recent.unshift({ role: 'user', content: c.turns[i].user }, { role: 'assistant', content: c.turns[i].assistant });
+      recent.unshift({ role: 'user', content: c.turns[i].user }, ...c.turns[i].steps, { role: 'assistant', content: c.turns[i].assistant });
     }
     return [...(head ? [{ role: 'system' as const, content: head }] : []), ...recent, { role: 'user', content: user }];
   }
 
-  /** Stores a finished (or interrupted) turn. */
-  record(conversationId: string, turnId: string, user: string, assistant: string): void {
-    this.get(conversationId).turns.push({ turnId, user, assistant, tokens: this.countTokens(user) + this.countTokens(assistant) });
+  /** Stores a finished (or interrupted) turn, with the tool calls it made. */
+  record(conversationId: string, turnId: string, user: string, assistant: string, steps: ChatMessage[] = []): void {
+    this.get(conversationId).turns.push({ turnId, user, assistant, steps, tokens: this.turnTokens(user, steps, assistant) });
+  }
+
+  private turnTokens(user: string, steps: ChatMessage[], assistant: string): number {
+    const stepText = steps.map((m) => m.content + (m.toolCalls ? JSON.stringify(m.toolCalls) : '')).join('\n');
+    return this.countTokens(user) + (steps.length ? this.countTokens(stepText) : 0) + this.countTokens(assistant);
   }
 
   /**
@@ -139,7 +149,7 @@ export class ConversationMemory {
       const t = c.turns.find((x) => x.turnId === turnId);
       if (t) {
         t.assistant = spoken;
-        t.tokens = this.countTokens(t.user) + this.countTokens(spoken);
+        t.tokens = this.turnTokens(t.user, t.steps, spoken);
         return true;
       }
     }

@@ -13,6 +13,8 @@ import {
   type SamplingOptions,
 } from './engine';
 import { parsedReader, rawReader, type SseSink } from './sse-lines';
+import { withToolRounds, type Round, type StreamedCall } from './tool-rounds';
+import type { ToolDefinition } from './tools';
 import { notHttpError, notTlsError, speaksPlainHttp, speaksTls, tlsConnectorNamingPlainHttp } from './wrong-scheme';
 
 export interface ServerOptions {
@@ -50,6 +52,11 @@ export class ServerEngine implements LlmEngine {
   private readonly https: boolean;
   private readonly host: string;
   private readonly port: number;
+
+  /** Tools need the chat template: the plain /completion prompt has no place for them. */
+  get supportsTools(): boolean {
+    return this.options.endpoint === 'chat';
+  }
 
   constructor(private readonly options: ServerOptions) {
     let parsed: URL;
@@ -113,9 +120,15 @@ export class ServerEngine implements LlmEngine {
     return estimateTokens(text);
   }
 
-  async generate({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateMarks> {
+  generate(request: GenerateRequest): Promise<GenerateMarks> {
+    const offered = this.supportsTools ? request : { ...request, tools: undefined };
+    return withToolRounds(offered, (messages, tools) => this.round(messages, tools, request));
+  }
+
+  /** One streamed request: the text as it comes, and the tool calls the reply ended with. */
+  private async round(messages: ChatMessage[], tools: ToolDefinition[] | undefined, { sampling, signal, onText }: GenerateRequest): Promise<Round> {
     const chat = this.options.endpoint === 'chat';
-    const body = JSON.stringify(chat ? chatBody(messages, sampling) : completionBody(messages, sampling));
+    const body = JSON.stringify(chat ? chatBody(messages, sampling, tools) : completionBody(messages, sampling));
     const requestSent = performance.now();
     const res = await this.send({
       method: 'POST',
@@ -141,8 +154,12 @@ export class ServerEngine implements LlmEngine {
     let finished = false;
     let truncated = false;
     let failure: Error | undefined;
+    let said = '';
+    // Streamed by index, in fragments: the id and name first, then the arguments piece by piece.
+    const calls: StreamedCall[] = [];
     const text = (t: string) => {
       if (!t || signal.aborted) return;
+      said += t;
       tokens++;
       firstToken ??= performance.now();
       onText(t, tokens);
@@ -169,6 +186,12 @@ export class ServerEngine implements LlmEngine {
         const choice = event.choices?.[0];
         const content = chat ? choice?.delta?.content : event.content;
         if (!contentSent && typeof content === 'string') text(content);
+        for (const d of choice?.delta?.tool_calls ?? []) {
+          const call = (calls[d.index ?? Math.max(0, calls.length - 1)] ??= { id: '', name: '', arguments: '' });
+          if (d.id) call.id = d.id;
+          if (d.function?.name) call.name += d.function.name;
+          if (d.function?.arguments) call.arguments += d.function.arguments;
+        }
         if (typeof event.timings?.predicted_n === 'number') serverTokens = event.timings.predicted_n;
         if (chat ? choice?.finish_reason != null : event.stop === true) {
           finished = true;
@@ -199,7 +222,8 @@ export class ServerEngine implements LlmEngine {
     if (failure) throw failure;
     if (signal.aborted) throw abortError();
     if (!finished) throw new LlmEngineError('llama-server closed the stream before the reply ended', 'STREAM_CUT');
-    return { requestSent, firstByte, firstSseLine, firstToken, end: performance.now(), tokens: serverTokens ?? tokens, truncated };
+    const marks = { requestSent, firstByte, firstSseLine, firstToken, end: performance.now(), tokens: serverTokens ?? tokens, truncated };
+    return { marks, text: said, calls: calls.filter(Boolean).map((c, i) => ({ ...c, id: c.id || `call-${requestSent.toFixed(0)}-${i}` })) };
   }
 
   private async send(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
@@ -240,11 +264,18 @@ export class ServerEngine implements LlmEngine {
 interface LlamaEvent {
   content?: string;
   stop?: boolean;
-  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  choices?: { delta?: { content?: string | null; tool_calls?: ToolCallDelta[] }; finish_reason?: string | null }[];
   truncated?: boolean;
   stop_type?: string;
   timings?: { predicted_n?: number };
   error?: { message?: string };
+}
+
+/** OpenAI's streamed tool call: `index` says which call a fragment belongs to. */
+interface ToolCallDelta {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
 }
 
 /** llama-server's 400 for a prompt longer than the slot's context, with its own token counts. */
@@ -276,8 +307,21 @@ function samplingFields(s: SamplingOptions): Record<string, unknown> {
   return fields;
 }
 
-function chatBody(messages: ChatMessage[], s: SamplingOptions): Record<string, unknown> {
-  return { messages, stream: true, max_tokens: s.maxTokens, ...samplingFields(s) };
+function chatBody(messages: ChatMessage[], s: SamplingOptions, tools: ToolDefinition[] | undefined): Record<string, unknown> {
+  const offer = tools?.length
+    ? { tools: tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })), parallel_tool_calls: true }
+    : {};
+  return { messages: messages.map(openAiMessage), stream: true, max_tokens: s.maxTokens, ...samplingFields(s), ...offer };
+}
+
+/** A history message as OpenAI's chat API (and llama-server's Jinja templates) spell tool calls and results. */
+function openAiMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  if (m.toolCalls?.length) {
+    const calls = m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } }));
+    return { role: 'assistant', content: m.content, tool_calls: calls };
+  }
+  return { role: m.role, content: m.content };
 }
 
 /** /completion takes a raw prompt: a plain transcript the model continues after "Assistant:". */

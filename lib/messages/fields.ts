@@ -22,6 +22,14 @@ export function isSpeaker(s: unknown): s is Speaker {
   return typeof s === 'object' && s !== null && typeof (s as Speaker).name === 'string' && typeof (s as Speaker).score === 'number';
 }
 
+/** voiceprint's name for speech that matched no enrolled voice. */
+export const UNKNOWN_SPEAKER = 'unknown';
+
+/** A speaker tag naming an enrolled voice. */
+export function isKnownSpeaker(s: unknown): s is Speaker {
+  return isSpeaker(s) && s.name !== '' && s.name !== UNKNOWN_SPEAKER;
+}
+
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /** The turn fields of a received message, those that are present and well-formed. */

@@ -35,3 +35,23 @@ export function isLlmChunk(msg: unknown): msg is LlmChunkMessage {
 export function llmReply(question: Record<string, unknown>, text: string, fields: { turnId: string; conversationId: string; interrupted: boolean; truncated: boolean }): Record<string, unknown> {
   return { ...question, ...fields, topic: 'llm-reply', payload: text };
 }
+
+/**
+ * A tool call of the model, for the flow to run, veto or answer: the flow
+ * sends `msg.toolResult` with this `toolCallId` back to llama-llm's input.
+ */
+export interface LlmToolCallMessage extends TurnFields {
+  [key: string]: unknown;
+  topic: 'llm-tool-call';
+  payload: { name: string; arguments: Record<string, unknown> };
+  toolCallId: string;
+  turnId: string;
+  conversationId: string;
+}
+
+export function llmToolCall(
+  call: { id: string; name: string; arguments: Record<string, unknown> },
+  fields: TurnFields & { turnId: string; conversationId: string },
+): LlmToolCallMessage {
+  return { ...fields, topic: 'llm-tool-call', payload: { name: call.name, arguments: call.arguments }, toolCallId: call.id };
+}

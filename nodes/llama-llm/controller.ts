@@ -1,8 +1,28 @@
 import { inputError } from '../../lib/coded-error';
-import { isControlMessage, llmChunk, llmReply, makeControl, metrics, newTurnId, parseControl, turnFields, TurnTracker, type ControlMessage, type ControlPayload, type LlmChunkMessage, type MetricsMessage } from '../../lib/messages';
+import {
+  isControlMessage,
+  isKnownSpeaker,
+  llmChunk,
+  llmReply,
+  llmToolCall,
+  makeControl,
+  metrics,
+  newTurnId,
+  parseControl,
+  turnFields,
+  TurnTracker,
+  type ControlMessage,
+  type ControlPayload,
+  type LlmChunkMessage,
+  type LlmToolCallMessage,
+  type MetricsMessage,
+  type TurnFields,
+} from '../../lib/messages';
 import { SentenceChunker, type ChunkerOptions } from '../../lib/text/sentence-chunker';
 import { ContextExceededError, LlmEngineError, type ChatMessage, type GenerateMarks, type LlmEngine, type SamplingOptions } from '../../lib/llm/engine';
 import type { ConversationMemory } from '../../lib/llm/memory';
+import { gateTools, mergeTools, parseTools, refusalNote, resultText, type GatedTools, type ToolCall, type ToolDefinition, type ToolRunner } from '../../lib/llm/tools';
+import { PendingToolCalls } from './pending-tool-calls';
 import { turnMetrics, type LlmMetrics } from './metrics';
 
 export interface LlmSettings {
@@ -14,12 +34,22 @@ export interface LlmSettings {
   maxInputChars: number;
   /** Spoken in place of the rest of a reply that failed (stalled or cut server, engine error); '' or absent = nothing. */
   fallbackReply?: string;
+  /** The node's own tools; a message's `msg.tools` add to them. */
+  tools?: ToolDefinition[];
+  /** How long a tool call waits for the flow's answer; 0 = until the turn is interrupted. */
+  toolTimeoutMs?: number;
+  /** Enrolled voices that may use tools needing a known speaker; empty = every enrolled voice. */
+  allowedSpeakers?: string[];
 }
+
+/** Without a setting: long enough for Home Assistant over the LAN, short enough that the user still waits. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 5000;
 
 export interface LlmOutputs {
   chunk(msg: LlmChunkMessage): void;
   metrics(msg: MetricsMessage<LlmMetrics>): void;
   reply(msg: Record<string, unknown>): void;
+  toolCall(msg: LlmToolCallMessage): void;
   control(msg: ControlMessage): void;
   status(kind: 'busy' | 'ready' | 'idle', text: string): void;
   warn(message: string): void;
@@ -65,13 +95,18 @@ export class LlmController {
   private waiting: string | undefined;
   /** Summaries being written in the background; a new turn aborts them to have the engine. */
   private readonly summaries = new Set<AbortController>();
+  private readonly pendingTools: PendingToolCalls;
+  /** Tools on an engine that cannot offer them are said once, not every turn. */
+  private toolsUnsupportedSaid = false;
 
   constructor(
     private readonly engine: LlmEngine,
     private readonly memory: ConversationMemory,
     private readonly settings: LlmSettings,
     private readonly out: LlmOutputs,
-  ) {}
+  ) {
+    this.pendingTools = new PendingToolCalls(settings.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS);
+  }
 
   /** The system prompt and a greeting: what the engine warms up with, so the prompt prefix is cached. */
   warmUpMessages(): ChatMessage[] {
@@ -89,6 +124,7 @@ export class LlmController {
   async handle(msg: Record<string, unknown>, ready?: () => Promise<void>): Promise<void> {
     const arrived = performance.now();
     if (isControlMessage(msg)) return this.control(msg);
+    if (msg.toolCallId !== undefined) return this.toolResult(msg);
     const conversationId = typeof msg.conversationId === 'string' && msg.conversationId ? msg.conversationId : 'default';
     if (msg.reset === true || msg.topic === 'reset' || msg.topic === 'clear') {
       this.memory.clear(conversationId);
@@ -96,6 +132,7 @@ export class LlmController {
       return;
     }
     const text = this.validate(msg.payload);
+    const tools = mergeTools(this.settings.tools ?? [], parseTools(msg.tools, 'msg.tools'));
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return; // a late transcript of a cancelled turn
     const arrival = ++this.arrivals;
@@ -117,7 +154,7 @@ export class LlmController {
     const running: RunningTurn = { turnId, abort: new AbortController(), done: new Promise((r) => (finished = r)) };
     this.running = running;
     try {
-      await this.runTurn(msg, running, conversationId, text, arrived);
+      await this.runTurn(msg, running, conversationId, text, tools, arrived);
     } finally {
       if (this.running === running) this.running = undefined;
       this.turns.finish(turnId);
@@ -135,10 +172,40 @@ export class LlmController {
     return text;
   }
 
-  private async runTurn(msg: Record<string, unknown>, running: RunningTurn, conversationId: string, text: string, arrived: number): Promise<void> {
+  /** The flow's answer to a tool call: the model goes on with it; a late one (interrupted, timed out) is dropped. */
+  private toolResult(msg: Record<string, unknown>): void {
+    if (typeof msg.toolCallId !== 'string' || !msg.toolCallId) throw inputError('msg.toolCallId must be the id of the tool call message being answered');
+    if (!('toolResult' in msg)) throw inputError(`msg.toolResult is missing: the answer to tool call ${msg.toolCallId}`);
+    if (!this.pendingTools.answer(msg.toolCallId, msg.toolResult)) {
+      this.out.warn(`tool result for ${msg.toolCallId} dropped: that call is not waiting (answered, timed out, or its turn was interrupted)`);
+    }
+  }
+
+  /** The tools this turn offers, by who is speaking; none on an engine without tools. */
+  private gate(tools: ToolDefinition[], speaker: TurnFields['speaker']): GatedTools {
+    if (tools.length && !this.engine.supportsTools) {
+      if (!this.toolsUnsupportedSaid) this.out.warn('tools need the /v1/chat/completions endpoint: the plain /completion prompt has no place for them');
+      this.toolsUnsupportedSaid = true;
+      return { offered: [], refused: [] };
+    }
+    return gateTools(tools, isKnownSpeaker(speaker) ? speaker.name : undefined, this.settings.allowedSpeakers ?? []);
+  }
+
+  /** One call of the model: refused here when not offered, else sent to the flow and awaited. */
+  private runTool(call: ToolCall, gated: GatedTools, fields: TurnFields & { turnId: string; conversationId: string }, signal: AbortSignal): Promise<unknown> {
+    if (gated.refused.some((t) => t.name === call.name)) return Promise.resolve({ error: 'not allowed: this action needs a known speaker' });
+    if (!gated.offered.some((t) => t.name === call.name)) return Promise.resolve({ error: `there is no action named ${call.name}` });
+    this.out.status('busy', `calling ${call.name}`);
+    return this.pendingTools.ask(call.id, signal, () => this.out.toolCall(llmToolCall(call, fields)));
+  }
+
+  private async runTurn(msg: Record<string, unknown>, running: RunningTurn, conversationId: string, text: string, tools: ToolDefinition[], arrived: number): Promise<void> {
     const { turnId, abort } = running;
     const started = performance.now();
-    const messages = this.memory.messages(conversationId, this.system(), text);
+    const fields = { ...turnFields(msg), turnId, conversationId };
+    const gated = this.gate(tools, fields.speaker);
+    const system = [this.system(), refusalNote(gated.refused)].filter(Boolean).join('\n\n');
+    const messages = this.memory.messages(conversationId, system, text);
     const built = performance.now();
 
     const chunker = new SentenceChunker(this.settings.chunker);
@@ -146,7 +213,6 @@ export class LlmController {
     let reply = '';
     const sent: string[] = [];
     // Chunks carry the question's turn fields only; the reply, for the user's flow, all of it.
-    const fields = { ...turnFields(msg), turnId, conversationId };
     const sendChunk = (payload: string, complete: boolean, fallback = false) => {
       this.out.chunk(llmChunk(payload, index, complete, fields, fallback));
       if (payload) sent.push(payload);
@@ -178,14 +244,23 @@ export class LlmController {
       reply += piece;
       for (const sentence of chunker.push(piece)) sendChunk(sentence, false);
     };
+    // The calls and results, for the history: those answered before an interrupt too (the light is on).
+    const steps: ChatMessage[] = [];
+    const callTool: ToolRunner = async (call) => {
+      if (!resumed) resume(); // the flow's wait is no prompt evaluation
+      const result = await this.runTool(call, gated, fields, abort.signal);
+      steps.push({ role: 'assistant', content: '', toolCalls: [call] }, { role: 'tool', toolCallId: call.id, content: resultText(result) });
+      return result;
+    };
+    const toolOptions = gated.offered.length ? { tools: gated.offered, callTool } : {};
     try {
       try {
-        marks = await this.engine.generate({ messages, sampling: this.settings.sampling, signal: abort.signal, onText });
+        marks = await this.engine.generate({ messages, sampling: this.settings.sampling, signal: abort.signal, onText, ...toolOptions });
       } catch (err) {
         if (!(err instanceof ContextExceededError) || abort.signal.aborted) throw err;
         // The history did not fit after all (our token estimate is rough): trim it to what the engine counted, once.
-        const trimmed = this.trimmed(conversationId, text, messages, err);
-        marks = await this.engine.generate({ messages: trimmed, sampling: this.settings.sampling, signal: abort.signal, onText }).catch((again: unknown) => {
+        const trimmed = this.trimmed(conversationId, system, text, messages, err);
+        marks = await this.engine.generate({ messages: trimmed, sampling: this.settings.sampling, signal: abort.signal, onText, ...toolOptions }).catch((again: unknown) => {
           throw again instanceof ContextExceededError ? tooLongError(again) : again;
         });
       }
@@ -201,13 +276,13 @@ export class LlmController {
     if (abort.signal.aborted) {
       // Interrupted: nothing more of this turn leaves the node. The history keeps
       // what speaker-out heard, else what was sent to be spoken.
-      this.remember(conversationId, turnId, text, running.spoken ?? sent.join(' '));
+      this.remember(conversationId, turnId, text, running.spoken ?? sent.join(' '), steps);
       return;
     }
     if (!resumed) resume();
     sendChunk(chunker.flush().join(' '), true);
     const end = performance.now();
-    this.remember(conversationId, turnId, text, running.spoken ?? reply.trim());
+    this.remember(conversationId, turnId, text, running.spoken ?? reply.trim(), steps);
     const figures = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind);
     this.out.metrics(metrics('llm', turnId, figures));
     // The reply goes last: a flow may take it as "this turn is over".
@@ -222,7 +297,7 @@ export class LlmController {
    * token count (and the summary bounded to it), for one retry. Throws when
    * nothing is left to trim.
    */
-  private trimmed(conversationId: string, user: string, tooLong: ChatMessage[], err: ContextExceededError): ChatMessage[] {
+  private trimmed(conversationId: string, system: string, user: string, tooLong: ChatMessage[], err: ContextExceededError): ChatMessage[] {
     const estimate = (ms: ChatMessage[]) => ms.reduce((n, m) => n + this.engine.countTokens(m.content), 0);
     const estimated = estimate(tooLong);
     // Engine tokens per estimated token: the chat template and the tokenizer differ from the estimate.
@@ -235,14 +310,14 @@ export class LlmController {
         `history budget lowered to ${budget} tokens: the server counted ${err.promptTokens} prompt tokens for its context of ${err.contextSize} (${err.message})`,
       );
     }
-    const messages = this.memory.messages(conversationId, this.system(), user);
+    const messages = this.memory.messages(conversationId, system, user);
     if (estimate(messages) >= estimated) throw tooLongError(err);
     return messages;
   }
 
   /** Writes a turn into the history, then folds old turns into the summary in the background. */
-  private remember(conversationId: string, turnId: string, user: string, assistant: string): void {
-    this.memory.record(conversationId, turnId, user, assistant);
+  private remember(conversationId: string, turnId: string, user: string, assistant: string, steps: ChatMessage[]): void {
+    this.memory.record(conversationId, turnId, user, assistant, steps);
     const abort = new AbortController();
     this.summaries.add(abort);
     this.memory

@@ -4,8 +4,8 @@ import { modelsDir } from '../../lib/models/models-dir';
 import { onClose, onInput, shortReason } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
-import { CONFIG_VERSION, MIGRATIONS, controllerSettings, type LlamaLlmConfig } from './config';
-import { LlmController, type LlmOutputs } from './controller';
+import { CONFIG_VERSION, MIGRATIONS, controllerSettings, migrateWires, type LlamaLlmConfig } from './config';
+import { LlmController, type LlmOutputs, type LlmSettings } from './controller';
 import { defaultThreads, physicalCores } from '../../lib/llm/cpu-cores';
 import { createEngine } from './engine-factory';
 import type { LlmEngine } from '../../lib/llm/engine';
@@ -16,9 +16,14 @@ export = function register(RED: NodeAPI): void {
   function LlamaLlmNode(this: Node, raw: LlamaLlmConfig) {
     RED.nodes.createNode(this, raw);
     const node = this;
+    // A flow saved with four outputs: its wires keep their meaning on the five of today.
+    const wires = migrateWires(raw.version, (raw as unknown as { wires?: string[][] }).wires ?? []);
+    if (wires) (node as Node & { updateWires(w: string[][]): void }).updateWires(wires);
     const config = migrate(raw, MIGRATIONS);
     let engine: LlmEngine;
+    let settings: LlmSettings;
     try {
+      settings = controllerSettings(config);
       engine = createEngine(config);
     } catch (err) {
       // Settings that cannot work: every message says why on the Catch node instead of vanishing.
@@ -34,14 +39,15 @@ export = function register(RED: NodeAPI): void {
       config.summariseWithLlm ? llmSummariser(engine) : truncationSummary,
     );
     const outputs: LlmOutputs = {
-      chunk: (m) => node.send([m, null, null, null]),
-      reply: (m) => node.send([null, m, null, null]),
-      control: (m) => node.send([null, null, m, null]),
-      metrics: (m) => node.send([null, null, null, m]),
+      chunk: (m) => node.send([m, null, null, null, null]),
+      reply: (m) => node.send([null, m, null, null, null]),
+      toolCall: (m) => node.send([null, null, m, null, null]),
+      control: (m) => node.send([null, null, null, m, null]),
+      metrics: (m) => node.send([null, null, null, null, m]),
       status: (kind, text) => node.status(Status[kind](text)),
       warn: (message) => node.warn(message),
     };
-    const controller = new LlmController(engine, memory, controllerSettings(config), outputs);
+    const controller = new LlmController(engine, memory, settings, outputs);
 
     // Load the model (or check and warm the server up) at deploy; a failed start is retried on the next message.
     let starting: Promise<void> | undefined;

@@ -28,7 +28,7 @@ describe('editor files of every node', () => {
       const code = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)![1];
       let editor: { defaults: Record<string, { value: unknown }> } | undefined;
       // Only registerType runs when the editor loads the file; the rest is called from the edit dialog.
-      new Script(code).runInContext(createContext({ RED: { nodes: { registerType: (_t: string, def: typeof editor) => (editor = def) }, validators: { number: () => () => true, regex: () => () => true } } }));
+      new Script(code).runInContext(createContext({ RED: { events: { on: () => undefined }, nodes: { registerType: (_t: string, def: typeof editor) => (editor = def) }, validators: { number: () => () => true, regex: () => () => true } } }));
       const { DEFAULTS } = (await import(join(ROOT, 'nodes', name, 'config.ts'))) as { DEFAULTS: Record<string, unknown> };
       const shared = Object.keys(DEFAULTS).filter((key) => key in editor!.defaults);
       assert.ok(shared.length >= Object.keys(DEFAULTS).length - 2, `${name}: the editor lists the settings (${shared.join(', ')})`);

@@ -29,6 +29,7 @@ export function serverAssistant({ maxTokens = 48, tokenBudget = 1500, systemProm
     chunk: (m) => got.chunks.push(m),
     metrics: (m) => got.metrics.push(m),
     reply: (m) => got.replies.push(m),
+    toolCall: () => undefined, // no tools in these settings
     control: () => undefined,
     status: (kind, text) => {
       got.status.push(`${kind}:${text}`);

@@ -10,6 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** An engine that streams a scripted reply piece by piece, like llama-server does, and stops on abort. */
 class ScriptedEngine implements LlmEngine {
   readonly kind = 'server';
+  readonly supportsTools = false;
   readonly requests: GenerateRequest[] = [];
   running = 0;
   maxRunning = 0;
@@ -59,6 +60,7 @@ function setUp(pieces = REPLY, gapMs = 5, summarise?: (engine: LlmEngine) => Sum
     metrics: (m) => got.metrics.push(m),
     reply: (m) => got.replies.push(m),
     control: (m) => got.controls.push(m),
+    toolCall: () => assert.fail('no tools here'),
     status: (kind, text) => got.status.push(`${kind}:${text}`),
     warn: (w) => got.warnings.push(w),
   };

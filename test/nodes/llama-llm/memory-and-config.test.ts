@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { migrate } from '../../../lib/nodered/migrate';
-import { CONFIG_VERSION, controllerSettings, DEFAULTS, MIGRATIONS, stallTimeoutMs, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
+import { CONFIG_VERSION, controllerSettings, DEFAULTS, MIGRATIONS, migrateWires, nodeTools, stallTimeoutMs, toolTimeoutMs, type LlamaLlmConfig } from '../../../nodes/llama-llm/config';
 import { defaultThreads, physicalCores } from '../../../lib/llm/cpu-cores';
 import { estimateTokens } from '../../../lib/llm/engine';
 import { ConversationMemory, fitBudget, type Summariser } from '../../../lib/llm/memory';
@@ -127,11 +127,44 @@ describe('llama-llm settings', () => {
   it('gives a flow saved at version 1 the stall timeout (5 s) and the spoken fallback; keeps an empty fallback and a saved timeout', () => {
     const v1 = { id: 'n1', type: 'llama-llm', z: 'f', name: '', version: 1, url: 'http://127.0.0.1:8080', maxTokens: 128 } as unknown as LlamaLlmConfig;
     const c = migrate(v1, MIGRATIONS);
-    assert.deepEqual([c.version, c.stallTimeout, c.fallbackReply, c.maxTokens], [2, 5, 'Sorry, I lost my train of thought.', 128]);
+    assert.deepEqual([c.version, c.stallTimeout, c.fallbackReply, c.maxTokens], [CONFIG_VERSION, 5, 'Sorry, I lost my train of thought.', 128]);
     assert.equal(stallTimeoutMs(c), 5000);
     const chosen = migrate({ ...v1, version: 2, stallTimeout: 0, fallbackReply: '' } as LlamaLlmConfig, MIGRATIONS);
     assert.deepEqual([chosen.stallTimeout, controllerSettings(chosen).fallbackReply, stallTimeoutMs(chosen)], [0, '', 0]);
     assert.equal(stallTimeoutMs({ stallTimeout: 'soon' as unknown as number }), 5000, 'not a number: the default, not "no limit"');
+  });
+
+  it('gives a flow saved at version 2 no tools, the 5 s tool timeout and no allow-list; keeps saved ones', () => {
+    const { tools: _t, toolTimeout: _tt, allowedSpeakers: _a, ...before } = DEFAULTS;
+    const v2 = { id: 'n2', type: 'llama-llm', z: 'f', name: '', ...before, version: 2 } as unknown as LlamaLlmConfig;
+    const c = migrate(v2, MIGRATIONS);
+    assert.deepEqual([c.version, c.tools, c.toolTimeout, c.allowedSpeakers], [3, '[]', 5, '']);
+    const s = controllerSettings(c);
+    assert.deepEqual([s.tools, s.toolTimeoutMs, s.allowedSpeakers], [[], 5000, []]);
+    const tools = JSON.stringify([{ name: 'set_light', description: 'Switch a light', needsKnownSpeaker: true }]);
+    const saved = controllerSettings(migrate({ ...v2, version: 3, tools, toolTimeout: 0, allowedSpeakers: ' alice, bob ,' } as LlamaLlmConfig, MIGRATIONS));
+    assert.deepEqual(saved.tools, [{ name: 'set_light', description: 'Switch a light', parameters: { type: 'object', properties: {} }, needsKnownSpeaker: true }]);
+    assert.deepEqual([saved.toolTimeoutMs, saved.allowedSpeakers], [0, ['alice', 'bob']]);
+    assert.equal(toolTimeoutMs({ toolTimeout: 'soon' as unknown as number }), 5000, 'not a number: the default, not "wait forever"');
+  });
+
+  it('refuses a tools setting that is not JSON, not a list, or names a tool badly, as BAD_TOOLS', () => {
+    for (const [tools, says] of [
+      ['[{', /not valid JSON|Expected|Unexpected/],
+      ['{"name":"x"}', /must be a list/],
+      ['[{"name":"turn on"}]', /tools\[0\]\.name/],
+      ['[{"name":"a"},{"name":"a"}]', /twice/],
+      ['[{"name":"a","parameters":{"type":"string"}}]', /type "object"/],
+    ] as const) {
+      assert.throws(() => nodeTools(tools), (err: Error & { code?: string }) => err.code === 'BAD_TOOLS' && says.test(err.message), tools);
+    }
+  });
+
+  it('moves the control and metrics wires of a node saved with four outputs past the new tool-calls output', () => {
+    assert.deepEqual(migrateWires(2, [['tts'], ['reply'], ['asr'], ['stats']]), [['tts'], ['reply'], [], ['asr'], ['stats']]);
+    assert.deepEqual(migrateWires(undefined, [[], [], [], []]), [[], [], [], [], []], 'a flow from before versions');
+    assert.equal(migrateWires(3, [['tts'], ['reply'], ['calls'], ['asr'], ['stats']]), undefined, 'saved with five outputs');
+    assert.equal(migrateWires(2, []), undefined, 'no wires at all (a node made by the admin API): nothing to move');
   });
 
   it('turns the saved settings into the controller settings, style included', () => {
