@@ -29,7 +29,7 @@ export interface ServerOptions {
   languages: string[];
   /** Announce `_wyoming._tcp` on the local network. */
   zeroconf: boolean;
-  /** After its input is complete, how long a request waits for the flow's answer. */
+  /** After its input is complete, how long a request waits for the flow's answer; also how long a client may go quiet before its input is complete. */
   answerTimeoutMs: number;
   /** After audio-stop with no utterance open, how long to wait for one to start before answering. */
   transcriptGraceMs: number;
@@ -85,6 +85,8 @@ interface Request {
   audioEnded?: boolean;
   chunker?: SentenceChunker;
   timer?: NodeJS.Timeout;
+  /** Runs while the client's part is incomplete: a client gone quiet must not hold the gate for ever. */
+  idle?: NodeJS.Timeout;
   /** Answered, failed or dropped: late messages of its turn are dropped. */
   finished?: boolean;
 }
@@ -264,6 +266,7 @@ export class WyomingServer extends EventEmitter {
           : new HandledAnswer(write, { ...(meta.context ?? {}), conversation_id: this.conversationId(meta) });
     const req: Request = { turnId, service, conn, meta, answer, open: false, inputDone: false, held: [] };
     this.requests.set(turnId, req);
+    this.touch(req);
     this.current.set(conn, req);
     const gate = this.gates[service];
     if (!gate || gate.enter(req)) this.openRequest(req);
@@ -279,6 +282,7 @@ export class WyomingServer extends EventEmitter {
     // audio-start without transcribe is a transcription too, as wyoming-faster-whisper takes it.
     const target = req?.service === 'asr' && !req.audio ? req : this.begin(conn, 'asr', 'audio-start', {});
     target.audio = new AudioStream(wireFormat(data));
+    this.touch(target);
   }
 
   private audioRequest(req: Request | undefined, type: string): Request {
@@ -287,6 +291,7 @@ export class WyomingServer extends EventEmitter {
   }
 
   private audioChunk(req: Request, data: Record<string, unknown>, payload: Buffer | undefined): void {
+    this.touch(req);
     const audio = req.audio!;
     const frames = audio.push(data, payload);
     if (audio.seconds > this.options.maxAudioSeconds) throw new WyomingError(`more than ${this.options.maxAudioSeconds} s of audio in one transcription`, 'too-big');
@@ -323,6 +328,7 @@ export class WyomingServer extends EventEmitter {
   }
 
   private synthesizeChunk(req: Request, data: Record<string, unknown>): void {
+    this.touch(req);
     // Spoken sentence by sentence as the text streams in, as wyoming-piper does.
     for (const sentence of req.chunker!.push(this.text(data, 'synthesize-chunk'))) this.deliver(req, { payload: sentence, complete: false });
   }
@@ -352,7 +358,15 @@ export class WyomingServer extends EventEmitter {
     if (req.inputDone) this.awaitAnswer(req);
   }
 
+  /** The client is still sending its part: the idle limit starts again. */
+  private touch(req: Request): void {
+    clearTimeout(req.idle);
+    const seconds = this.options.answerTimeoutMs / 1000;
+    req.idle = setTimeout(() => this.fail(req, new WyomingError(`the client sent nothing for ${seconds} s in the middle of ${req.meta.event}`, 'timeout')), this.options.answerTimeoutMs);
+  }
+
   private inputComplete(req: Request): void {
+    clearTimeout(req.idle);
     req.inputDone = true;
     if (req.open) this.awaitAnswer(req);
   }
@@ -390,6 +404,7 @@ export class WyomingServer extends EventEmitter {
   /** The request is over: its bookkeeping goes and the next one of its service gets its turn. */
   private finish(req: Request): void {
     clearTimeout(req.timer);
+    clearTimeout(req.idle);
     req.answer.dispose?.();
     req.finished = true;
     this.requests.delete(req.turnId);

@@ -191,6 +191,22 @@ describe('Wyoming server (real TCP server, no Node-RED)', function () {
     assert.equal(flow.handle[1].turnId, flow.handle[0].turnId);
   });
 
+  it('a client that starts a transcription and goes quiet: an error event (timeout), and the next transcription gets its turn', async () => {
+    await start({ answerTimeoutMs: 400 });
+    const quiet = await client();
+    quiet.send('transcribe');
+    quiet.send('audio-start', FORMAT);
+    quiet.send('audio-chunk', FORMAT, pcm(40));
+    const next = await client();
+    next.send('transcribe');
+    next.send('audio-start', FORMAT);
+    next.send('audio-stop');
+    const error = await quiet.next('error');
+    assert.equal(error?.data.code, 'timeout');
+    assert.match(String(error?.data.text), /sent nothing for 0.4 s in the middle of transcribe/);
+    assert.equal((await next.next('transcript'))?.data.text, '');
+  });
+
   it('requests for a service nobody handles, or that is not offered: an error event (no-flow)', async () => {
     await start({ services: ['asr', 'tts'] });
     const c = await client();
