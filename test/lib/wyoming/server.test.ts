@@ -227,6 +227,19 @@ describe('Wyoming server (real TCP server, no Node-RED)', function () {
     }
   });
 
+  it('closing (a redeploy) with clients in the middle of requests: their sockets close, none is left open', async () => {
+    await start();
+    const talking = await client();
+    talking.send('transcribe');
+    talking.send('audio-start', FORMAT);
+    talking.send('audio-chunk', FORMAT, pcm(40));
+    const idle = await client();
+    await until(() => server.clients === 2 && flow.asr.length > 0);
+    await server.close();
+    await Promise.all([talking.whenClosed(), idle.whenClosed()]);
+    assert.equal(server.clients, 0);
+  });
+
   it('more clients than it takes: the one too many gets an error event (busy) and is closed', async () => {
     await start({ maxClients: 3 });
     for (let i = 0; i < 3; i++) await client();
