@@ -11,13 +11,15 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
+    // Home Assistant offers a program only for the languages it names: never none.
+    const languages = config.languages.split(',').map((l) => l.trim()).filter(Boolean);
     const server = new WyomingServer({
       ...SERVER_DEFAULTS,
       port: config.port,
       host: config.host.trim() || '127.0.0.1',
       services: SERVICES.filter((s) => config[s]),
       agentName: config.agentName.trim() || SERVER_DEFAULTS.agentName,
-      languages: config.languages.split(',').map((l) => l.trim()).filter(Boolean),
+      languages: languages.length ? languages : SERVER_DEFAULTS.languages,
       zeroconf: config.zeroconf,
       answerTimeoutMs: config.timeout * 1000,
     });
