@@ -141,8 +141,8 @@ async function whisperRows(modelDir: string): Promise<BenchRow[]> {
   const bare = bareRecogniser(modelDir);
   const node = { endToFinalMs: [] as number[], rtf: [] as number[] };
   const sherpaBare = { endToFinalMs: [] as number[], rtf: [] as number[] };
-  for (const [i, path] of paths.entries()) {
-    const [heard] = await hearThroughAsrNode(modelDir, [path]);
+  for (const i of clips.keys()) {
+    const [heard] = await hearThroughAsrNode(modelDir, [clips[i]]);
     node.endToFinalMs.push(...heard.endToFinalMs);
     node.rtf.push(perClip(sum(heard.decodeMs), i));
     const ms = bare(clips[i]);

@@ -4,6 +4,7 @@ import { resample } from '../../lib/audio/resample';
 import { EngineHost } from '../../lib/engine/host';
 import type { SentenceAudio } from '../../lib/tts/piper-engine';
 import { scoringWords, wordErrors } from '../../lib/text/wer';
+import { hearThroughAsrNode } from '../support/asr-node-run';
 import { JUDGE, judgeAudio, judgePython } from '../support/judge';
 import { EN_US_VOICES, firstInstalled, installedModel } from '../support/real-models';
 import { MAKE_TEST_VENV } from '../support/test-venv';
@@ -25,6 +26,8 @@ const SENTENCES = [
   'How far is it from here to the nearest pharmacy?',
 ];
 const SHERPA_ASR = 'asr-zipformer-en-20m';
+/** Whisper tiny.en, converted from the judge's own weights by scripts/test-models.sh (scripts/whisper). */
+const WHISPER = 'asr-whisper-tiny-en';
 
 type Clip = { samples: Float32Array; sampleRate: number };
 
@@ -74,6 +77,27 @@ describe('quality: TTS round trip (real Piper voice → a real recogniser)', fun
       assert.ok(r.errors / r.words <= 0.25, `WER ${((r.errors / r.words) * 100).toFixed(0)} % for "${sentence}": heard "${heard[i]}"`);
     });
     console.log(`      ${voice.name} → judge: WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
+    assert.ok(errors / words <= 0.05, `WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
+  });
+
+  it(`the asr node (${WHISPER}, in the Node-RED runtime) hears what piper-tts says (WER <= 5 % over ${SENTENCES.length} sentences, no sentence above 25 %)`, async function () {
+    const asr = installedModel(WHISPER);
+    if (!voice || !asr) {
+      console.log(`      skipped: no model (needs a Piper en_US voice and ${WHISPER} in $VOICE_MODELS_DIR; missing: ${[!voice && 'voice', !asr && WHISPER].filter(Boolean).join(', ')}; run: ${MAKE_TEST_VENV})`);
+      this.skip();
+    }
+    const clips = (await spokenSentences()).map((c) => resample(c.samples, c.sampleRate, 16000));
+    const heard = (await hearThroughAsrNode(asr!, clips)).map((h) => h.text);
+    let errors = 0;
+    let words = 0;
+    SENTENCES.forEach((sentence, i) => {
+      const r = wer(sentence, heard[i]);
+      errors += r.errors;
+      words += r.words;
+      console.log(`      "${sentence}" → "${heard[i]}" (WER ${((r.errors / r.words) * 100).toFixed(0)} %)`);
+      assert.ok(r.errors / r.words <= 0.25, `WER ${((r.errors / r.words) * 100).toFixed(0)} % for "${sentence}": heard "${heard[i]}"`);
+    });
+    console.log(`      ${voice!.name} → asr node (${WHISPER}): WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
     assert.ok(errors / words <= 0.05, `WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readWavMono } from '../../lib/audio/wav';
 import { scoringWords, wordErrors } from '../../lib/text/wer';
 import { hearThroughAsrNode } from '../support/asr-node-run';
 import { JUDGE, judge, judgePython } from '../support/judge';
@@ -33,7 +34,8 @@ describe('quality: Whisper tiny.en (converted, scripts/whisper) through the asr 
     const clips = transcribedClips();
     assert.ok(clips.length >= 6, `${clips.length} transcribed clips in ${TESTDATA}`);
     const paths = clips.map((c) => c.path);
-    const heard = (await hearThroughAsrNode(model!, paths)).map((h) => h.text);
+    const clips16k = await Promise.all(paths.map(async (p) => (await readWavMono(p)).samples));
+    const heard = (await hearThroughAsrNode(model!, clips16k)).map((h) => h.text);
     const judged = await judge(paths);
     const references = clips.map((c) => c.reference);
     clips.forEach((c, i) => console.log(`      ${c.file}\n        asr:   "${heard[i]}"\n        judge: "${judged[i]}"`));

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { float32ToS16le } from '../../lib/audio/pcm';
-import { readWavMono } from '../../lib/audio/wav';
 import asrNode from '../../nodes/asr/asr';
 import { collect } from './node-red';
 import { SHARED_MODELS } from './paths';
@@ -35,12 +34,12 @@ export interface HeardClip {
 type Msg = { turnId?: string; partial?: boolean; payload?: unknown; control?: { type: string } };
 
 /**
- * Plays WAV clips (16 kHz mono) through a real asr node in the Node-RED runtime, as a
+ * Plays clips (16 kHz mono samples) through a real asr node in the Node-RED runtime, as a
  * microphone would: 20 ms s16le frames at the pace of real time, with silence around each
  * clip, then a flush. Each clip's utterances are awaited (one metrics message per
  * speech-start) before the next clip starts. The node is unloaded at the end.
  */
-export async function hearThroughAsrNode(modelDir: string, wavPaths: string[], language = ''): Promise<HeardClip[]> {
+export async function hearThroughAsrNode(modelDir: string, clips: Float32Array[], language = ''): Promise<HeardClip[]> {
   const flow = [
     { id: 'f1', type: 'tab' },
     { id: 'rec', z: 'f1', type: 'asr', modelDir, vadModel: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), language, wires: [['text'], ['control'], ['metrics']] },
@@ -63,8 +62,8 @@ export async function hearThroughAsrNode(modelDir: string, wavPaths: string[], l
     const metrics = collect<Msg & { payload: { decode_ms?: number } }>('metrics');
     const asr = helper.getNode('rec');
     const out: HeardClip[] = [];
-    for (const path of wavPaths) {
-      const audio = withSilence((await readWavMono(path)).samples);
+    for (const [n, clip] of clips.entries()) {
+      const audio = withSilence(clip);
       const [firstFinal, firstMetric, firstControl] = [finals.length, metrics.length, controls.length];
       const t0 = performance.now();
       for (let i = 0; i + FRAME <= audio.length; i += FRAME) {
@@ -74,7 +73,7 @@ export async function hearThroughAsrNode(modelDir: string, wavPaths: string[], l
       }
       asr.receive({ flush: true } as never);
       const starts = () => controls.slice(firstControl).filter((c) => c.control?.type === 'speech-start').length;
-      await until(() => starts() > 0 && metrics.length - firstMetric === starts(), 60_000, `the asr node to finish ${path}`);
+      await until(() => starts() > 0 && metrics.length - firstMetric === starts(), 60_000, `the asr node to finish clip ${n}`);
       const mine = finals.slice(firstFinal);
       out.push({
         text: mine.map((f) => f.msg.payload as string).join(' ').trim(),
