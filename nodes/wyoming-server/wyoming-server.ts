@@ -13,10 +13,11 @@ export = function register(RED: NodeAPI): void {
     const config = migrate(raw, MIGRATIONS);
     // Home Assistant offers a program only for the languages it names: never none.
     const languages = config.languages.split(',').map((l) => l.trim()).filter(Boolean);
+    const host = config.host.trim() || '127.0.0.1';
     const server = new WyomingServer({
       ...SERVER_DEFAULTS,
       port: config.port,
-      host: config.host.trim() || '127.0.0.1',
+      host,
       services: SERVICES.filter((s) => config[s]),
       agentName: config.agentName.trim() || SERVER_DEFAULTS.agentName,
       languages: languages.length ? languages : SERVER_DEFAULTS.languages,
@@ -24,15 +25,18 @@ export = function register(RED: NodeAPI): void {
       answerTimeoutMs: config.timeout * 1000,
     });
     server.on('warning', (text: string) => node.warn(text));
+    if (config.zeroconf && /^(127\.|::1$|localhost$)/.test(host)) {
+      node.warn(`announced by Zeroconf but listening on ${host} only: Home Assistant on another machine cannot connect; set the bind address to 0.0.0.0`);
+    }
     node.server = server;
     node.started = server.start().then(
       (port) => {
-        node.log(`Wyoming server on ${config.host}:${port}${config.zeroconf ? ', announced by Zeroconf' : ''}`);
+        node.log(`Wyoming server on ${host}:${port}${config.zeroconf ? ', announced by Zeroconf' : ''}`);
         return port;
       },
       (err: NodeJS.ErrnoException) => {
         const reason = err.code === 'EADDRINUSE' ? `port ${config.port} is in use: choose another port in the wyoming-server node` : err.message;
-        node.error(`Wyoming server on ${config.host}:${config.port}: ${reason}`);
+        node.error(`Wyoming server on ${host}:${config.port}: ${reason}`);
         throw Object.assign(new Error(reason), { statusText: err.code === 'EADDRINUSE' ? 'port in use' : 'server failed' });
       },
     );

@@ -53,6 +53,13 @@ describe('wyoming nodes: settings and their failures (real Node-RED)', function 
     }
   });
 
+  it('Zeroconf on a loopback address: a warning that Home Assistant elsewhere cannot connect', async () => {
+    await helper.load(nodes, [{ id: 'srv', type: 'wyoming-server', port: 0, host: '127.0.0.1', asr: true, tts: true, handle: true, zeroconf: true }] as never);
+    const srv = helper.getNode('srv') as unknown as WyomingServerNode & { warn: { args: unknown[][] } };
+    await srv.started;
+    assert.ok(srv.warn.args.some((a) => /listening on 127\.0\.0\.1 only.*0\.0\.0\.0/.test(String(a[0]))), JSON.stringify(srv.warn.args));
+  });
+
   it('wyoming-in and wyoming-out without a server: a red "no server" and an error that says what to do', async () => {
     await helper.load(nodes, [
       { id: 'f1', type: 'tab' },
