@@ -82,7 +82,12 @@ def main() -> int:
     model_dir = args.model or default_model_dir()
 
     t0 = time.time()
-    spec, variables = read_ct2(os.path.join(model_dir, "model.bin"))
+    model_bin = os.path.join(model_dir, "model.bin")
+    try:
+        spec, variables = read_ct2(model_bin)
+    except (OSError, ValueError) as err:
+        print(f"convert: cannot read {model_bin}: {err}", file=sys.stderr)
+        return 1
     if spec != "WhisperSpec":
         print(f"convert: {model_dir}/model.bin holds a {spec}, not a Whisper model", file=sys.stderr)
         return 1
