@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { hasChromium, launchChromium } from '../support/chromium';
+import { clickTreeItem, inEditor, openExamples, stopsSliding, treeState } from '../support/editor-ui';
 import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
 
@@ -165,14 +166,7 @@ describe('npm start', function () {
         const notes = () => tab.evaluate(() => (window as unknown as { notes: Array<{ type: string; text: string }> }).notes);
 
         // Menu ▸ Import ▸ Examples ▸ <package> ▸ voice-assistant, into a new flow.
-        await tab.click('#red-ui-header-button-sidemenu');
-        await tab.click('#menu-item-import');
-        await tab.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples');
-        const tree = '#red-ui-clipboard-dialog-import-tab-examples';
-        // The library browser selects its root 100 ms after the dialog opens: wait for that before choosing anything.
-        await inEditor(tab, 'the examples tree selects its root', ([t]) => document.querySelector(`${t} .red-ui-treeList-label.selected`) !== null, [tree], () => treeState(tab, tree));
-        await clickTreeItem(tab, tree, pkg.name);
-        await inEditor(tab, `the ${pkg.name} folder is selected`, ([t, name]) => document.querySelector(`${t} .red-ui-treeList-label.selected`)?.textContent === name, [tree, pkg.name], () => treeState(tab, tree));
+        const tree = await openExamples(tab, pkg.name);
         await clickTreeItem(tab, tree, 'voice-assistant');
         await inEditor(
           tab,
@@ -239,49 +233,6 @@ describe('npm start', function () {
     });
   });
 });
-
-type JQuery = (selector: string) => { find(selector: string): { length: number } };
-
-/**
- * Waits until nothing slides any more inside `scope`. Node-RED opens a tree folder with a jQuery
- * slide (up to 400 ms after its listing arrives, then 200 ms) and slides notifications in (300 ms).
- * Playwright finds a sliding item visible and stable and scrolls it into view inside the clipped,
- * growing list; when the slide ends the list is unclipped and scrolls back, the rows move under
- * the pointer, and the click lands beside the item: nothing is selected (on a loaded machine,
- * where Playwright's mouse events are further apart, often enough to fail a CI run).
- */
-async function stopsSliding(page: Page, scope: string): Promise<void> {
-  await page.waitForFunction((s) => (window as unknown as { $: JQuery }).$(s).find(':animated').length === 0, scope, { timeout: 10_000 });
-}
-
-/** Clicks an item of a library tree in the import dialog once it is shown (its folder's listing has come) and its folder has finished opening. */
-async function clickTreeItem(page: Page, tree: string, label: string): Promise<void> {
-  const exactly = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  const item = page.locator(tree).locator('.red-ui-treeList-label-text').filter({ hasText: exactly });
-  await item.waitFor({ state: 'visible', timeout: 30_000 });
-  await stopsSliding(page, tree);
-  await item.click();
-}
-
-/** Waits for a condition on the editor's state; on a timeout, says which and what the state was. */
-async function inEditor(page: Page, what: string, condition: (arg: string[]) => boolean, arg: string[], state: () => Promise<string>): Promise<void> {
-  try {
-    await page.waitForFunction(condition, arg, { timeout: 10_000 });
-  } catch (err) {
-    throw new Error(`waiting until ${what}: ${(err as Error).message.split('\n')[0]}\n${await state()}`, { cause: err });
-  }
-}
-
-/** A library tree of the import dialog as shown: each item, whether selected, and the Import button. */
-async function treeState(page: Page, tree: string): Promise<string> {
-  return page.evaluate((t) => {
-    const rows = Array.from(document.querySelectorAll(`${t} .red-ui-treeList-label`)).map(
-      (l) => `${l.classList.contains('selected') ? '* ' : '  '}${l.textContent}${l.parentElement?.classList.contains('expanded') ? ' (open)' : ''}`,
-    );
-    const ok = document.getElementById('red-ui-clipboard-dialog-ok') as HTMLButtonElement | null;
-    return `${rows.join('\n')}\nImport button: ${ok ? (ok.disabled ? 'disabled' : 'enabled') : 'absent'}`;
-  }, tree);
-}
 
 /** Each node's type and the first words of its help text, from its editor file. */
 function helpOpenings(): Record<string, string> {
