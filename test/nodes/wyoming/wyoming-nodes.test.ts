@@ -179,6 +179,30 @@ describe('wyoming nodes with the official wyoming client (real Node-RED, asr, pi
     assert.equal(got.context.conversation_id, 'kitchen');
   });
 
+  it('several clients at once, speaking and asking: each gets the audio of its own text and the answer to its own question', async () => {
+    const texts = ['Good morning.', 'The garage door is closed now.'];
+    const references = [];
+    for (const text of texts) references.push(await ttsReference(text));
+    const replies = collect<Msg>('replies');
+    const questions = ['Once upon a time', 'The little dog', 'In the forest'];
+    const [spoken, answered] = await Promise.all([
+      Promise.all([0, 1, 0, 1].map((k, i) => wyoming<Synthesized>(python!, port, { do: 'synthesize', text: texts[k], pcm: join(dir, `many-${i}.pcm`) }))),
+      Promise.all(questions.map((text, i) => wyoming<{ text: string; context: { conversation_id: string } }>(python!, port, { do: 'handle', text, context: { conversation_id: `room-${i}` } }))),
+    ]);
+    for (const [i, k] of [0, 1, 0, 1].entries()) {
+      assert.equal(spoken[i].error, null);
+      const { correlation } = findBetween(bufferToInt16(readFileSync(join(dir, `many-${i}.pcm`))), references[k], 0, 400);
+      assert.ok(correlation >= 0.99, `client ${i} ("${texts[k]}"): correlation ${correlation.toFixed(4)}`);
+    }
+    // Each client's conversation is its own: the LLM's reply in it is the answer that client got.
+    for (const [i, q] of questions.entries()) {
+      const reply = replies.find((r) => r.conversationId === `room-${i}`);
+      assert.equal(answered[i].text, reply?.payload, `client ${i} ("${q}")`);
+      assert.equal(answered[i].context.conversation_id, `room-${i}`);
+    }
+    assert.equal(replies.length, questions.length, 'one reply per question: none superseded another');
+  });
+
   it('bad clients (a header that is not JSON, a disconnect mid-utterance) do not stop the flow: the next client gets its answers', async () => {
     const wav = join(TESTDATA, `${CLIP}.wav`);
     const garbage = await RawClient.open(port);
