@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CATALOG } from '../models/catalog';
 import { installedModels, type InstalledModel } from '../models/installed';
 import { packageRoot } from '../models/command';
 
@@ -28,7 +29,7 @@ const SHERPA = { name: 'k2-fsa (sherpa-onnx)', url: 'https://github.com/k2-fsa/s
 const PIPER = { name: 'rhasspy (Piper voices)', url: 'https://huggingface.co/rhasspy/piper-voices' };
 const LLAMA = { name: 'llama.cpp', url: 'https://github.com/ggml-org/llama.cpp' };
 
-/** Language codes that the catalog's recogniser names carry (sense-voice-zh-en-ja-ko-yue, zipformer-en-20m). */
+/** Language codes in the catalog's recogniser names (asr-zipformer-zh-en) and archives (sense-voice-zh-en-ja-ko-yue). */
 const NAME_LANGUAGES = new Set(['en', 'zh', 'ja', 'ko', 'yue', 'de', 'fr', 'es', 'ru', 'it']);
 
 let version: string | undefined;
@@ -41,9 +42,11 @@ function artifact(name: string, description: string, attribution = ATTRIBUTION, 
   return { name, attribution, installed: true, description, version: ver };
 }
 
-export function recogniserLanguages(model: Pick<InstalledModel, 'name'>, fallback: string[]): string[] {
-  const found = model.name.split(/[-_.]/).filter((part) => NAME_LANGUAGES.has(part));
-  return found.length ? found : fallback;
+/** The languages a recogniser's catalog name or download name carries (sherpa-onnx names its archives so), else the fallback. */
+function recogniserLanguages(model: Pick<InstalledModel, 'name'>, fallback: string[]): string[] {
+  const names = [model.name, ...(CATALOG.find((e) => e.name === model.name)?.files.map((f) => f.path) ?? [])];
+  const found = new Set(names.flatMap((n) => n.split(/[-_.]/)).filter((part) => NAME_LANGUAGES.has(part)));
+  return found.size ? [...found] : fallback;
 }
 
 /** A Piper voice as wyoming-piper names it (en_US-joe-medium), its language and speakers, from its .onnx.json. */
