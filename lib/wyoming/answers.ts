@@ -30,7 +30,7 @@ export interface Answer {
  * metrics close it.
  */
 export class TranscriptAnswer implements Answer {
-  readonly waitingFor = 'a transcript from asr';
+  readonly waitingFor = 'transcript from asr';
   private readonly texts: string[] = [];
   private speaking = false;
   private stopped = false;
@@ -142,7 +142,7 @@ export class AudioAnswer implements Answer {
  * message of the turn from the flow is an answer too (a function node's).
  */
 export class HandledAnswer implements Answer {
-  readonly waitingFor = 'a reply from llama-llm';
+  readonly waitingFor = 'reply from llama-llm';
 
   constructor(
     private readonly write: Write,

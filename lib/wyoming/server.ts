@@ -46,7 +46,7 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'port' | 'host' | 'services'> 
   agentName: 'Node-RED',
   languages: ['en'],
   zeroconf: false,
-  answerTimeoutMs: 30_000,
+  answerTimeoutMs: 60_000,
   transcriptGraceMs: 1500,
   maxClients: 64,
   incompleteMs: 10_000,
@@ -373,7 +373,7 @@ export class WyomingServer extends EventEmitter {
 
   private awaitAnswer(req: Request): void {
     if (req.answer.inputDone()) return this.finish(req);
-    req.timer = setTimeout(() => this.fail(req, new WyomingError(`no answer within ${this.options.answerTimeoutMs / 1000} s: the flow sent no ${req.answer.waitingFor} to wyoming-out`, 'timeout')), this.options.answerTimeoutMs);
+    req.timer = setTimeout(() => this.fail(req, new WyomingError(`no answer within ${this.options.answerTimeoutMs / 1000} s: wyoming-out got no ${req.answer.waitingFor} for it`, 'timeout')), this.options.answerTimeoutMs);
   }
 
   private graceOver(turnId: string): void {

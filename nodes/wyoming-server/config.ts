@@ -28,7 +28,7 @@ export const DEFAULTS: Omit<WyomingServerConfig, keyof NodeDef> = {
   agentName: 'Node-RED',
   languages: 'en',
   zeroconf: false,
-  timeout: 30,
+  timeout: 60,
 };
 
 export const MIGRATIONS: Migration<WyomingServerConfig>[] = [withDefaults<WyomingServerConfig>(DEFAULTS)];
