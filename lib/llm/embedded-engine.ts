@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import type { ChatHistoryItem, Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, ChatModelResponse, GbnfJsonSchema, Llama, LlamaChat, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { importEsm } from '../esm';
 import { damagedFileHint } from '../models/damaged-file';
 import { missingModelMessage } from '../models/missing-model';
 import { probeGguf } from './gguf-probe';
 import { LlmEngineError, WARM_UP_SAMPLING, type ChatMessage, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from './engine';
+import { withToolRounds, type Round } from './tool-rounds';
+import type { ToolDefinition } from './tools';
 
 export interface EmbeddedOptions {
   modelPath: string;
@@ -19,14 +21,15 @@ export interface EmbeddedOptions {
  */
 export class EmbeddedEngine implements LlmEngine {
   readonly kind = 'embedded';
-  readonly supportsTools = false;
+  /** node-llama-cpp's function calling: the chat wrapper's call syntax, its name and arguments grammar-constrained. */
+  readonly supportsTools = true;
   private llama: Llama | undefined;
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;
-  private session: LlamaChatSession | undefined;
+  private chat: LlamaChat | undefined;
   /**
-   * The one chat session takes one generation at a time: setChatHistory of a
-   * second caller (the LLM summariser) must not swap the history under a running turn.
+   * The one context sequence takes one generation at a time: a second caller
+   * (the LLM summariser) must wait, not evaluate its prompt under a running turn.
    */
   private queue: Promise<unknown> = Promise.resolve();
   /** Loading in progress, so that close() can wait for it instead of leaving a model behind. */
@@ -60,7 +63,7 @@ export class EmbeddedEngine implements LlmEngine {
     });
     this.context = await this.model.createContext({ contextSize, threads });
     if (this.closed) throw new LlmEngineError('the node closed while its model was loading', 'CLOSED');
-    this.session = new lib.LlamaChatSession({ contextSequence: this.context.getSequence() });
+    this.chat = new lib.LlamaChat({ contextSequence: this.context.getSequence() });
     // node-llama-cpp keeps the evaluated prefix: the system prompt is cached for the first turn.
     await this.generate({ messages: warmUp, sampling: WARM_UP_SAMPLING, signal: new AbortController().signal, onText: () => undefined });
     return { contextSize: this.context.contextSize };
@@ -72,21 +75,25 @@ export class EmbeddedEngine implements LlmEngine {
   }
 
   generate(request: GenerateRequest): Promise<GenerateMarks> {
-    const run = this.queue.then(() => this.generateNow(request));
+    const run = this.queue.then(() => withToolRounds(request, (messages, tools, forced) => this.round(messages, tools, forced, request)));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async generateNow({ messages, sampling, signal, onText }: GenerateRequest): Promise<GenerateMarks> {
-    const session = this.session;
-    if (!session) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
-    const last = messages.at(-1);
-    if (!last || last.role !== 'user') throw new LlmEngineError('the last message must be the user turn', 'BAD_REQUEST');
-    session.setChatHistory(toHistory(messages.slice(0, -1)));
+  /**
+   * One generation over the history. With tools the model may call them in
+   * its chat wrapper's syntax (node-llama-cpp constrains the name and the
+   * arguments by grammar once a call begins); `forced`, the whole reply is a
+   * call, a JSON { name, arguments } its grammar allows, and nothing is spoken.
+   */
+  private async round(messages: ChatMessage[], tools: ToolDefinition[] | undefined, forced: boolean, { sampling, signal, onText }: GenerateRequest): Promise<Round> {
+    const { chat, llama } = this;
+    if (!chat || !llama) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
+    const history = toHistory(messages);
     let firstToken: number | null = null;
     let tokens = 0;
     const requestSent = performance.now();
-    const { stopReason } = await session.promptWithMeta(last.content, {
+    const common = {
       maxTokens: sampling.maxTokens,
       temperature: sampling.temperature,
       topK: sampling.topK,
@@ -94,17 +101,35 @@ export class EmbeddedEngine implements LlmEngine {
       signal,
       // Resolve with what was generated instead of throwing: the caller decides what to keep.
       stopOnAbortSignal: true,
-      onToken: (generated) => {
+      onToken: (generated: readonly unknown[]) => {
         tokens += generated.length;
       },
-      onTextChunk: (text) => {
+    };
+    const marks = (truncated: boolean): GenerateMarks => ({ requestSent, firstByte: null, firstSseLine: null, firstToken, end: performance.now(), tokens, truncated });
+    if (forced && tools) {
+      // (node-llama-cpp takes any schema: what it does not know becomes "any value".)
+      const grammar = await llama.createGrammarForJsonSchema(callSchema(tools) as never);
+      // The call is not spoken, and its JSON is laid out on several lines: it gets room beyond a short reply's limit.
+      const maxTokens = Math.max(sampling.maxTokens, FORCED_CALL_MAX_TOKENS);
+      const { response, metadata } = await chat.generateResponse(history, { ...common, maxTokens, grammar });
+      if (signal.aborted || metadata.stopReason === 'maxTokens') return { marks: marks(metadata.stopReason === 'maxTokens'), text: '', calls: [] };
+      const call = grammar.parse(response) as unknown as { name: string; arguments: unknown };
+      return { marks: marks(false), text: '', calls: [{ id: callId(), name: call.name, arguments: JSON.stringify(call.arguments ?? {}) }] };
+    }
+    let said = '';
+    const { functionCalls, metadata } = await chat.generateResponse(history, {
+      ...common,
+      ...(tools ? { functions: chatFunctions(tools), documentFunctionParams: true } : {}),
+      onTextChunk: (text: string) => {
         if (signal.aborted) return;
         firstToken ??= performance.now();
+        said += text;
         onText(text, tokens);
       },
     });
+    const calls = (functionCalls ?? []).map((c) => ({ id: callId(), name: c.functionName, arguments: JSON.stringify(c.params ?? {}) }));
     // node-llama-cpp shifts its context rather than overflow it: the only cut it reports is max tokens.
-    return { requestSent, firstByte: null, firstSseLine: null, firstToken, end: performance.now(), tokens, truncated: stopReason === 'maxTokens' };
+    return { marks: marks(metadata.stopReason === 'maxTokens'), text: said, calls };
   }
 
   async close(): Promise<void> {
@@ -116,7 +141,7 @@ export class EmbeddedEngine implements LlmEngine {
   }
 
   private async dispose(): Promise<void> {
-    this.session = undefined;
+    this.chat = undefined;
     await this.context?.dispose();
     await this.model?.dispose();
     await this.llama?.dispose();
@@ -124,8 +149,63 @@ export class EmbeddedEngine implements LlmEngine {
   }
 }
 
+/** Tokens a forced call may take: ~40 for set_light(room, on) as node-llama-cpp lays out its JSON. */
+const FORCED_CALL_MAX_TOKENS = 160;
+
+let calls = 0;
+/** node-llama-cpp gives calls no id; the flow's answer needs one. */
+function callId(): string {
+  return `call-${Date.now().toString(36)}-${++calls}`;
+}
+
+function chatFunctions(tools: ToolDefinition[]): ChatModelFunctions {
+  return Object.fromEntries(tools.map((t) => [t.name, { description: t.description, params: t.parameters as GbnfJsonSchema }]));
+}
+
+/** The grammar of a forced call: one of the tools by name, with its arguments. */
+function callSchema(tools: ToolDefinition[]): GbnfJsonSchema {
+  const one = (t: ToolDefinition) => ({ type: 'object', properties: { name: { const: t.name }, arguments: t.parameters } });
+  return (tools.length === 1 ? one(tools[0]) : { oneOf: tools.map(one) }) as GbnfJsonSchema;
+}
+
+/** A tool message's text back to the value the flow gave (JSON), or the text itself. */
+function resultValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Our messages as node-llama-cpp's history: the assistant's text, calls and
+ * their results of one turn are one model response (functionCall items carry
+ * their result), and the history ends with the model response to generate:
+ * an empty one, or the one whose calls were just answered, to be continued.
+ */
 function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  return messages.map((m) =>
-    m.role === 'system' ? { type: 'system', text: m.content } : m.role === 'user' ? { type: 'user', text: m.content } : { type: 'model', response: [m.content] },
-  );
+  const items: ChatHistoryItem[] = [];
+  const byId = new Map<string, ChatModelFunctionCall>();
+  let model: ChatModelResponse | undefined;
+  for (const m of messages) {
+    if (m.role === 'system' || m.role === 'user') {
+      items.push(m.role === 'system' ? { type: 'system', text: m.content } : { type: 'user', text: m.content });
+      model = undefined;
+      continue;
+    }
+    if (!model) items.push((model = { type: 'model', response: [] }));
+    if (m.role === 'tool') {
+      const call = byId.get(m.toolCallId ?? '');
+      if (call) call.result = resultValue(m.content);
+      continue;
+    }
+    if (m.content) model.response.push(m.content);
+    for (const c of m.toolCalls ?? []) {
+      const call: ChatModelFunctionCall = { type: 'functionCall', name: c.name, params: c.arguments, result: undefined };
+      byId.set(c.id, call);
+      model.response.push(call);
+    }
+  }
+  if (items.at(-1)?.type !== 'model') items.push({ type: 'model', response: [] });
+  return items;
 }

@@ -37,6 +37,8 @@ export interface GenerateRequest {
    */
   tools?: ToolDefinition[];
   callTool?: ToolRunner;
+  /** `required`: the model's first reply must call a tool (a small model may not think of it). Default `auto`. */
+  toolChoice?: 'auto' | 'required';
 }
 
 /**

@@ -122,13 +122,13 @@ export class ServerEngine implements LlmEngine {
 
   generate(request: GenerateRequest): Promise<GenerateMarks> {
     const offered = this.supportsTools ? request : { ...request, tools: undefined };
-    return withToolRounds(offered, (messages, tools) => this.round(messages, tools, request));
+    return withToolRounds(offered, (messages, tools, forced) => this.round(messages, tools, forced, request));
   }
 
   /** One streamed request: the text as it comes, and the tool calls the reply ended with. */
-  private async round(messages: ChatMessage[], tools: ToolDefinition[] | undefined, { sampling, signal, onText }: GenerateRequest): Promise<Round> {
+  private async round(messages: ChatMessage[], tools: ToolDefinition[] | undefined, forced: boolean, { sampling, signal, onText }: GenerateRequest): Promise<Round> {
     const chat = this.options.endpoint === 'chat';
-    const body = JSON.stringify(chat ? chatBody(messages, sampling, tools) : completionBody(messages, sampling));
+    const body = JSON.stringify(chat ? chatBody(messages, sampling, tools, forced) : completionBody(messages, sampling));
     const requestSent = performance.now();
     const res = await this.send({
       method: 'POST',
@@ -307,9 +307,13 @@ function samplingFields(s: SamplingOptions): Record<string, unknown> {
   return fields;
 }
 
-function chatBody(messages: ChatMessage[], s: SamplingOptions, tools: ToolDefinition[] | undefined): Record<string, unknown> {
+function chatBody(messages: ChatMessage[], s: SamplingOptions, tools: ToolDefinition[] | undefined, forced: boolean): Record<string, unknown> {
   const offer = tools?.length
-    ? { tools: tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })), parallel_tool_calls: true }
+    ? {
+        tools: tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })),
+        parallel_tool_calls: true,
+        ...(forced ? { tool_choice: 'required' } : {}),
+      }
     : {};
   return { messages: messages.map(openAiMessage), stream: true, max_tokens: s.maxTokens, ...samplingFields(s), ...offer };
 }

@@ -22,13 +22,13 @@ export interface Round {
 export const MAX_TOOL_ROUNDS = 4;
 
 /**
- * The tool loop of an engine whose server hands calls back (OpenAI's
- * /v1/chat/completions): ask, run the calls the model made (all of them at
+ * The tool loop of an engine that hands calls back (OpenAI's
+ * /v1/chat/completions, node-llama-cpp's LlamaChat): ask, run the calls the model made (all of them at
  * once), give it the results, ask again, until it answers in words.
  */
 export async function withToolRounds(
   request: GenerateRequest,
-  round: (messages: ChatMessage[], tools: ToolDefinition[] | undefined) => Promise<Round>,
+  round: (messages: ChatMessage[], tools: ToolDefinition[] | undefined, forced: boolean) => Promise<Round>,
 ): Promise<GenerateMarks> {
   const { tools, callTool } = request;
   let messages = request.messages;
@@ -37,7 +37,8 @@ export async function withToolRounds(
   let firstToken: number | null = null;
   for (let i = 0; ; i++) {
     const offer = tools?.length && callTool && i < MAX_TOOL_ROUNDS ? tools : undefined;
-    const r = await round(messages, offer);
+    // `required`: the first reply must be a call; the model answers freely after its result.
+    const r = await round(messages, offer, i === 0 && offer !== undefined && request.toolChoice === 'required');
     first ??= r;
     tokens += r.marks.tokens;
     firstToken ??= r.marks.firstToken;

@@ -133,6 +133,9 @@ export class LlmController {
     }
     const text = this.validate(msg.payload);
     const tools = mergeTools(this.settings.tools ?? [], parseTools(msg.tools, 'msg.tools'));
+    if (msg.toolChoice !== undefined && msg.toolChoice !== 'auto' && msg.toolChoice !== 'required') {
+      throw inputError(`msg.toolChoice must be "auto" or "required", got ${JSON.stringify(msg.toolChoice)}`);
+    }
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return; // a late transcript of a cancelled turn
     const arrival = ++this.arrivals;
@@ -252,7 +255,8 @@ export class LlmController {
       steps.push({ role: 'assistant', content: '', toolCalls: [call] }, { role: 'tool', toolCallId: call.id, content: resultText(result) });
       return result;
     };
-    const toolOptions = gated.offered.length ? { tools: gated.offered, callTool } : {};
+    const toolChoice = msg.toolChoice === 'required' ? ('required' as const) : undefined;
+    const toolOptions = gated.offered.length ? { tools: gated.offered, callTool, toolChoice } : {};
     try {
       try {
         marks = await this.engine.generate({ messages, sampling: this.settings.sampling, signal: abort.signal, onText, ...toolOptions });

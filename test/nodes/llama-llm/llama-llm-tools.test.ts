@@ -245,6 +245,18 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
     assert.match(caught[3].error.message, /msg\.toolCallId must be/);
   });
 
+  it('asks for a call in the first round only with msg.toolChoice "required", and refuses another value', async () => {
+    await load();
+    const caught = collect<{ error: { message: string } }>('caught');
+    const reply = nextMessage<Msg>('reply');
+    helper.getNode('llm').receive({ payload: 'Turn on the kitchen light', speaker: alice, toolChoice: 'required' } as never);
+    await reply;
+    assert.deepEqual(turnChats().map((c) => (c as SentChat & { tool_choice?: string }).tool_choice), ['required', undefined]);
+    helper.getNode('llm').receive({ payload: 'Hi', toolChoice: 'always' } as never);
+    await until(() => caught.length === 1, 2000, 'the error');
+    assert.match(caught[0].error.message, /msg\.toolChoice must be "auto" or "required", got "always"/);
+  });
+
   it('fails every message with BAD_TOOLS when the tools setting is not valid, naming the problem', async () => {
     await load({ tools: '[{"name":"x", "parameters": {"type": "array"}}]' });
     const caught = nextMessage<{ error: { message: string } }>('caught');
