@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { hasChromium, launchChromium } from '../support/chromium';
-import { clickTreeItem, inEditor, openExamples, stopsSliding, treeState } from '../support/editor-ui';
+import { clickTreeItem, inEditor, openEditor, openExamples, stopsSliding, treeState } from '../support/editor-ui';
 import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
 
@@ -104,10 +104,7 @@ describe('npm start', function () {
     before(async function () {
       if (!hasChromium()) this.skip();
       browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      await page.goto(base);
-      await page.waitForSelector('.red-ui-palette-node[data-palette-type="mic-in"]', { timeout: 60_000 });
+      page = await openEditor(browser, base, pageErrors);
     });
     after(async () => {
       await browser?.close();
@@ -145,12 +142,9 @@ describe('npm start', function () {
       const before = (await (await fetch(`${base}/flows`)).json()) as Array<{ id: string; type: string }>;
       const logFrom = log().length;
       // A second browser tab: the editor as a user opens it, next to the flow already deployed.
-      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const tabErrors: string[] = [];
-      tab.on('pageerror', (err) => tabErrors.push(err.message));
+      const tab = await openEditor(browser, base, tabErrors);
       try {
-        await tab.goto(base);
-        await tab.waitForSelector('.red-ui-palette-node[data-palette-type="mic-in"]', { timeout: 60_000 });
         // Every notification the editor shows, with its type (they fade away by themselves).
         await tab.evaluate(() => {
           const red = (window as unknown as { RED: { notify: (...args: unknown[]) => unknown } }).RED;

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import semver from 'semver';
 import { hasChromium, launchChromium } from '../support/chromium';
-import { clickTreeItem, openExamples, stopsSliding } from '../support/editor-ui';
+import { clickTreeItem, openEditor, openExamples, stopsSliding } from '../support/editor-ui';
 import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT, SHARED_MODELS } from '../support/paths';
 
@@ -203,10 +203,7 @@ describe(`palette install: npm pack, Manage palette, Node-RED ${NODE_RED_VERSION
       const deploy = await fetch(`${base}/flows`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flow) });
       assert.equal(deploy.status, 204, await deploy.text());
       browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      await page.goto(base);
-      await page.waitForSelector('.red-ui-palette-node[data-palette-type="mic-in"]', { timeout: 60_000 });
+      page = await openEditor(browser, base, pageErrors);
     });
     after(async () => {
       await browser?.close();

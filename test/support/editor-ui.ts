@@ -1,6 +1,15 @@
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 // Driving Node-RED's editor from a test: what several editor tests need the same way.
+
+/** A new tab with the editor at `base`, loaded as far as the palette; script errors on the page go to `errors`. */
+export async function openEditor(browser: Browser, base: string, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(base);
+  await page.waitForSelector('.red-ui-palette-node[data-palette-type="mic-in"]', { timeout: 60_000 });
+  return page;
+}
 
 type JQuery = (selector: string) => { find(selector: string): { length: number } };
 
