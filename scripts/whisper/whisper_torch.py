@@ -107,6 +107,9 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, heads: int, scale: float, mask: Ten
 
 
 class _EncoderLayer(nn.Module):
+    """Self-attention and MLP, each after a layer norm, with residuals: the encoder's layer, and
+    the decoder's without its cross-attention."""
+
     def __init__(self, w: _Weights, prefix: str, state: int, heads: int):
         super().__init__()
         self.heads, self.scale = heads, (state // heads) ** -0.5
@@ -148,20 +151,14 @@ class WhisperEncoder(nn.Module):
         return torch.stack([k(x) for k in self.cross_keys]), torch.stack([v(x) for v in self.cross_values])
 
 
-class _DecoderLayer(nn.Module):
+class _DecoderLayer(_EncoderLayer):
+    """Masked self-attention over the cache, cross-attention to the audio, MLP."""
+
     def __init__(self, w: _Weights, prefix: str, state: int, heads: int):
-        super().__init__()
-        self.heads, self.scale = heads, (state // heads) ** -0.5
-        q, k, v = _thirds(state)
-        att = prefix + "/self_attention"
-        self.attn_ln = w.layer_norm(att + "/layer_norm")
-        self.query, self.key, self.value = (w.linear(att + "/linear_0", rows) for rows in (q, k, v))
-        self.out = w.linear(att + "/linear_1")
+        super().__init__(w, prefix, state, heads)
         cross = prefix + "/attention"
         self.cross_ln = w.layer_norm(cross + "/layer_norm")
         self.cross_query, self.cross_out = w.linear(cross + "/linear_0"), w.linear(cross + "/linear_2")
-        self.mlp_ln = w.layer_norm(prefix + "/ffn/layer_norm")
-        self.mlp_in, self.mlp_out = w.linear(prefix + "/ffn/linear_0"), w.linear(prefix + "/ffn/linear_1")
 
     def forward(self, x, k_cache, v_cache, slots, mask, cross_k, cross_v):
         h = self.attn_ln(x)

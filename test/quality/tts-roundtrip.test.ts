@@ -44,6 +44,21 @@ function wer(reference: string, heard: string): { errors: number; words: number 
   return { errors: wordErrors(ref, scoringWords(heard)), words: ref.length };
 }
 
+/** What `who` heard of each sentence: WER <= 5 % over all of them, no sentence above 25 %. */
+function assertHeardSentences(heard: string[], who: string): void {
+  let errors = 0;
+  let words = 0;
+  SENTENCES.forEach((sentence, i) => {
+    const r = wer(sentence, heard[i]);
+    errors += r.errors;
+    words += r.words;
+    console.log(`      "${sentence}" → "${heard[i]}" (WER ${((r.errors / r.words) * 100).toFixed(0)} %)`);
+    assert.ok(r.errors / r.words <= 0.25, `WER ${((r.errors / r.words) * 100).toFixed(0)} % for "${sentence}": heard "${heard[i]}"`);
+  });
+  console.log(`      ${who}: WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
+  assert.ok(errors / words <= 0.05, `WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
+}
+
 describe('quality: TTS round trip (real Piper voice → a real recogniser)', function () {
   this.timeout(300_000);
   const voice = firstInstalled(EN_US_VOICES);
@@ -66,18 +81,7 @@ describe('quality: TTS round trip (real Piper voice → a real recogniser)', fun
       console.log(`      skipped: no model (needs a Piper en_US voice (${EN_US_VOICES.join(' or ')}) in $VOICE_MODELS_DIR and ${JUDGE}; run: ${MAKE_TEST_VENV})`);
       this.skip();
     }
-    const heard = await judgeAudio(await spokenSentences());
-    let errors = 0;
-    let words = 0;
-    SENTENCES.forEach((sentence, i) => {
-      const r = wer(sentence, heard[i]);
-      errors += r.errors;
-      words += r.words;
-      console.log(`      "${sentence}" → "${heard[i]}" (WER ${((r.errors / r.words) * 100).toFixed(0)} %)`);
-      assert.ok(r.errors / r.words <= 0.25, `WER ${((r.errors / r.words) * 100).toFixed(0)} % for "${sentence}": heard "${heard[i]}"`);
-    });
-    console.log(`      ${voice.name} → judge: WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
-    assert.ok(errors / words <= 0.05, `WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
+    assertHeardSentences(await judgeAudio(await spokenSentences()), `${voice.name} → judge`);
   });
 
   it(`the asr node (${WHISPER}, in the Node-RED runtime) hears what piper-tts says (WER <= 5 % over ${SENTENCES.length} sentences, no sentence above 25 %)`, async function () {
@@ -87,18 +91,7 @@ describe('quality: TTS round trip (real Piper voice → a real recogniser)', fun
       this.skip();
     }
     const clips = (await spokenSentences()).map((c) => resample(c.samples, c.sampleRate, 16000));
-    const heard = (await hearThroughAsrNode(asr!, clips)).map((h) => h.text);
-    let errors = 0;
-    let words = 0;
-    SENTENCES.forEach((sentence, i) => {
-      const r = wer(sentence, heard[i]);
-      errors += r.errors;
-      words += r.words;
-      console.log(`      "${sentence}" → "${heard[i]}" (WER ${((r.errors / r.words) * 100).toFixed(0)} %)`);
-      assert.ok(r.errors / r.words <= 0.25, `WER ${((r.errors / r.words) * 100).toFixed(0)} % for "${sentence}": heard "${heard[i]}"`);
-    });
-    console.log(`      ${voice!.name} → asr node (${WHISPER}): WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
-    assert.ok(errors / words <= 0.05, `WER ${((errors / words) * 100).toFixed(1)} % over ${words} words`);
+    assertHeardSentences((await hearThroughAsrNode(asr!, clips)).map((h) => h.text), `${voice!.name} → asr node (${WHISPER})`);
   });
 
   it(`the asr engine (sherpa-onnx ${SHERPA_ASR}) writes back what piper-tts says (WER <= 20 % per sentence)`, async function () {
