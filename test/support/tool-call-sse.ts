@@ -1,3 +1,5 @@
+import type { LlamaReplay } from './llama-replay';
+
 /**
  * Streams in the shape OpenAI documents for /v1/chat/completions with tools,
  * as llama-server (--jinja) sends them: a role chunk, then per call a chunk
@@ -51,4 +53,19 @@ export interface SentChat {
   messages: { role: string; content: string | null; tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[]; tool_call_id?: string }[];
   tools?: { type: string; function: { name: string; description: string; parameters: unknown } }[];
   parallel_tool_calls?: boolean;
+}
+
+/**
+ * Routes the chat endpoint of a replay server as a model that uses tools:
+ * offered a tool it wants, it calls (in 4-character fragments); given the
+ * results (or offered none it wants), it says `answer()`. Reads what to do on
+ * every request, so a test can change its mind between turns.
+ */
+export function routeToolCalls(server: LlamaReplay, calls: () => StreamedToolCall[], answer: () => string[]): void {
+  server.route('/v1/chat/completions', () => {
+    const sent = JSON.parse(server.requests.at(-1)!.body) as SentChat;
+    const offered = new Set(sent.tools?.map((t) => t.function.name));
+    const wanted = calls().filter((c) => offered.has(c.name));
+    return { body: sent.messages.at(-1)!.role === 'user' && wanted.length ? toolCallStream(wanted, { fragment: 4 }) : textStream(answer()), chunkSize: 64 };
+  });
 }

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../../nodes/llama-llm/config';
 import llamaLlm from '../../../nodes/llama-llm/llama-llm';
 import { fixture, LlamaReplay } from '../../support/llama-replay';
 import { collect, nextMessage } from '../../support/node-red';
-import { textStream, toolCallStream, type SentChat, type StreamedToolCall } from '../../support/tool-call-sse';
+import { routeToolCalls, textStream, toolCallStream, type SentChat, type StreamedToolCall } from '../../support/tool-call-sse';
 import { sleep, until } from '../../support/wait';
 
 // The core function node, as a flow answers a tool call.
@@ -67,12 +67,11 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
     server = await new LlamaReplay().start();
     server.route('/health', { body: fixture('health.json'), contentType: 'application/json' });
     server.route('/props', { body: fixture('props.json'), contentType: 'application/json' });
-    server.route(CHAT, () => {
-      const sent = JSON.parse(server.requests.at(-1)!.body) as SentChat;
-      const offered = new Set(sent.tools?.map((t) => t.function.name));
-      const wanted = calls.filter((c) => offered.has(c.name));
-      return { body: sent.messages.at(-1)!.role === 'user' && wanted.length ? toolCallStream(wanted, { fragment: 4 }) : textStream(answer), chunkSize: 64 };
-    });
+    routeToolCalls(
+      server,
+      () => calls,
+      () => answer,
+    );
   });
   afterEach(async () => {
     await helper.unload();

@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import helper from 'node-red-node-test-helper';
+import { float32ToInt16 } from '../../lib/audio/pcm';
+import { parseWav } from '../../lib/audio/wav';
+import type { ControlPayload } from '../../lib/messages/control';
+import llamaLlm from '../../nodes/llama-llm/llama-llm';
+import piperTts from '../../nodes/piper-tts/piper-tts';
+import soundCard from '../../nodes/sound-card/sound-card';
+import speakerOut from '../../nodes/speaker-out/speaker-out';
+import { fixture, LlamaReplay } from '../support/llama-replay';
+import { collect } from '../support/node-red';
+import { ROOT } from '../support/paths';
+import { GEMMA_LLM, installedModel } from '../support/real-models';
+import { loudSpan } from '../support/signal';
+import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
+import { routeToolCalls, type SentChat, type StreamedToolCall } from '../support/tool-call-sse';
+import { until } from '../support/wait';
+
+// The core nodes the example uses, for real: the inject that types the question, the function node that is the house.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const core = ['common/20-inject.js', 'function/10-function.js'].map((f) => require(`@node-red/nodes/core/${f}`) as never);
+
+helper.init(require.resolve('node-red'));
+
+type FlowNode = { id: string; type: string; name?: string; z?: string; wires?: string[][]; [key: string]: unknown };
+type Control = { control: ControlPayload };
+type Msg = Record<string, unknown> & { payload?: unknown };
+const OURS = new Set(['llama-llm', 'piper-tts', 'speaker-out', 'sound-card', 'inject', 'function', 'tab']);
+
+/** flows/voice-control.json as a user imports it, with what a user sets: the model, the voice, the speaker (a WAV file here). */
+function voiceControlFlow(llm: Record<string, unknown>, voice: string, speakerWav: string) {
+  const nodes = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-control.json'), 'utf8')) as FlowNode[];
+  const byName = (name: string) => nodes.find((n) => n.name === name) as FlowNode;
+  Object.assign(byName('assistant'), llm);
+  Object.assign(byName('text to speech'), { voicePath: voice });
+  Object.assign(byName('speaker'), { sink: 'wav', wavPath: speakerWav });
+  // Debug nodes become taps; one more on the speaker's control output.
+  byName('speaker').wires?.[0].push('tap-speaker-control');
+  const flow = nodes.map((n) => (OURS.has(n.type) ? n : { ...n, type: 'helper' }));
+  flow.push({ id: 'tap-speaker-control', type: 'helper', z: byName('assistant').z });
+  return { flow, id: (name: string) => byName(name).id };
+}
+
+const lights = (id: string) => JSON.parse(JSON.stringify(helper.getNode(id).context().get('lights') ?? null)) as unknown;
+
+describe('the voice-control example flow, end to end: typed question → tool call → house state → spoken confirmation', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'rv-vc-'));
+  const voice = writeTinyPiperVoice(dir);
+  let server: LlamaReplay;
+  let calls: StreamedToolCall[];
+  let answer: string[];
+  beforeEach(async () => {
+    calls = [{ id: 'call_1', name: 'set_light', arguments: { room: 'kitchen', on: true } }];
+    answer = ['The kitchen light is on.'];
+    server = await new LlamaReplay().start();
+    server.route('/health', { body: fixture('health.json'), contentType: 'application/json' });
+    server.route('/props', { body: fixture('props.json'), contentType: 'application/json' });
+    routeToolCalls(
+      server,
+      () => calls,
+      () => answer,
+    );
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await server.stop();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const chats = () => server.requests.filter((r) => r.path === '/v1/chat/completions').map((r) => JSON.parse(r.body) as SentChat);
+
+  it('"turn on the kitchen light" (the inject, as alice) switches the light in the function node and the confirmation is spoken', async () => {
+    const speakerWav = join(dir, 'kitchen.wav');
+    const { flow, id } = voiceControlFlow({ url: server.base }, voice, speakerWav);
+    await helper.load([llamaLlm, piperTts, speakerOut, soundCard, ...core], flow as never);
+    const speakerControl = collect<Control>('tap-speaker-control');
+    const state = collect<Msg>(id('light state'));
+    const replies = collect<Msg>(id('full reply'));
+    helper.getNode(id('turn on the kitchen light')).receive({} as never);
+    await until(() => speakerControl.some((c) => c.control.type === 'tts-end'), 30_000, 'the confirmation to be spoken');
+    assert.deepEqual(lights(id('house')), { kitchen: true });
+    assert.deepEqual(state.map((m) => [m.topic, m.payload]), [['light/kitchen', true]]);
+    assert.equal(replies[0].payload, 'The kitchen light is on.');
+    const [first, second] = chats().filter((c) => c.tools);
+    assert.deepEqual(first.tools?.map((t) => t.function.name), ['set_light', 'get_temperature'], 'alice is a known speaker');
+    assert.deepEqual(second.messages.at(-1), { role: 'tool', tool_call_id: 'call_1', content: '{"ok":true,"room":"kitchen","on":true}' });
+    const end = speakerControl.find((c) => c.control.type === 'tts-end')!.control;
+    assert.equal(end.turnId, replies[0].turnId, 'what was played is the turn of the question');
+    assert.equal(end.cut, false);
+    assert.ok(loudSpan(float32ToInt16(parseWav(readFileSync(speakerWav)).samples), 50) > 0, 'the speaker file holds the spoken confirmation');
+  });
+
+  it('answers get_temperature from the house, and refuses set_light to an unknown voice (the light stays off)', async () => {
+    const { flow, id } = voiceControlFlow({ url: server.base }, voice, join(dir, 'refused.wav'));
+    await helper.load([llamaLlm, piperTts, speakerOut, soundCard, ...core], flow as never);
+    const replies = collect<Msg>(id('full reply'));
+    calls = [{ id: 'call_t', name: 'get_temperature', arguments: { room: 'Kitchen' } }];
+    answer = ['It is 21.5 degrees in the kitchen.'];
+    helper.getNode(id('how warm is the kitchen?')).receive({} as never);
+    await until(() => replies.length === 1, 20_000, 'the temperature');
+    assert.equal(chats().at(-1)!.messages.at(-1)!.content, '{"room":"kitchen","celsius":21.5}');
+    calls = [{ id: 'call_2', name: 'set_light', arguments: { room: 'kitchen', on: true } }];
+    answer = ['Sorry, I cannot do that for a voice I do not know.'];
+    helper.getNode(id('assistant')).receive({ payload: 'Turn on the kitchen light', speaker: { name: 'unknown', score: 0.3 } } as never);
+    await until(() => replies.length === 2, 20_000, 'the refusal');
+    assert.equal(lights(id('house')), null, 'no light was switched');
+    const sent = chats().at(-1)!;
+    assert.deepEqual(sent.tools?.map((t) => t.function.name), ['get_temperature']);
+    assert.match(sent.messages[0].content!, /may not use these actions for them: set_light/);
+  });
+
+  it(`with the real ${GEMMA_LLM} inside Node-RED, a required call switches a light and the model's words are spoken`, async function () {
+    const model = installedModel(GEMMA_LLM);
+    if (!model) {
+      console.log(`      skipped: no model ${GEMMA_LLM} (installed by scripts/test-models.sh)`);
+      this.skip();
+    }
+    this.timeout(240_000);
+    const speakerWav = join(dir, 'gemma.wav');
+    const shipped = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-control.json'), 'utf8')) as FlowNode[];
+    // set_light alone, so that the forced call is that one.
+    const setLight = (JSON.parse(shipped.find((n) => n.type === 'llama-llm')!.tools as string) as { name: string }[]).filter((t) => t.name === 'set_light');
+    const gemma = { url: '', modelPath: join(model, 'model.gguf'), threads: 1, contextSize: 1024, maxTokens: 24, temperature: 0, tools: JSON.stringify(setLight) };
+    const { flow, id } = voiceControlFlow(gemma, voice, speakerWav);
+    await helper.load([llamaLlm, piperTts, speakerOut, soundCard, ...core], flow as never);
+    const speakerControl = collect<Control>('tap-speaker-control');
+    const state = collect<Msg>(id('light state'));
+    const replies = collect<Msg>(id('full reply'));
+    // A base model never thinks of calling by itself: the flow asks for a call, grammar-forced.
+    helper.getNode(id('assistant')).receive({ payload: 'Turn on the kitchen light', speaker: { name: 'alice', score: 1 }, toolChoice: 'required' } as never);
+    await until(() => replies.length === 1, 200_000, "gemma's reply");
+    const house = lights(id('house')) as Record<string, unknown>;
+    // The grammar allows only set_light's schema: a room (a string, the key) and a boolean.
+    assert.equal(Object.keys(house).length, 1, JSON.stringify(house));
+    assert.equal(typeof Object.values(house)[0], 'boolean');
+    assert.equal(state.length, 1);
+    assert.ok(String(replies[0].payload).trim().length > 0, 'the model went on in words after the result');
+    await until(() => speakerControl.some((c) => c.control.type === 'tts-end'), 60_000, 'the reply to be spoken');
+    assert.ok(loudSpan(float32ToInt16(parseWav(readFileSync(speakerWav)).samples), 50) > 0, 'spoken');
+  });
+});
