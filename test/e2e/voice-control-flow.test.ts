@@ -10,39 +10,19 @@ import llamaLlm from '../../nodes/llama-llm/llama-llm';
 import piperTts from '../../nodes/piper-tts/piper-tts';
 import soundCard from '../../nodes/sound-card/sound-card';
 import speakerOut from '../../nodes/speaker-out/speaker-out';
-import { fixture, LlamaReplay } from '../support/llama-replay';
+import type { LlamaReplay } from '../support/llama-replay';
 import { collect } from '../support/node-red';
-import { ROOT } from '../support/paths';
 import { GEMMA_LLM, installedModel } from '../support/real-models';
 import { loudSpan } from '../support/signal';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
-import { routeToolCalls, type SentChat, type StreamedToolCall } from '../support/tool-call-sse';
+import { toolCallingServer, type SentChat, type StreamedToolCall } from '../support/tool-call-sse';
+import { CORE_NODES as core, shippedVoiceControl, voiceControlFlow } from '../support/voice-control-flow';
 import { until } from '../support/wait';
-
-// The core nodes the example uses, for real: the inject that types the question, the function node that is the house.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const core = ['common/20-inject.js', 'function/10-function.js'].map((f) => require(`@node-red/nodes/core/${f}`) as never);
 
 helper.init(require.resolve('node-red'));
 
-type FlowNode = { id: string; type: string; name?: string; z?: string; wires?: string[][]; [key: string]: unknown };
 type Control = { control: ControlPayload };
 type Msg = Record<string, unknown> & { payload?: unknown };
-const OURS = new Set(['llama-llm', 'piper-tts', 'speaker-out', 'sound-card', 'inject', 'function', 'tab']);
-
-/** flows/voice-control.json as a user imports it, with what a user sets: the model, the voice, the speaker (a WAV file here). */
-function voiceControlFlow(llm: Record<string, unknown>, voice: string, speakerWav: string) {
-  const nodes = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-control.json'), 'utf8')) as FlowNode[];
-  const byName = (name: string) => nodes.find((n) => n.name === name) as FlowNode;
-  Object.assign(byName('assistant'), llm);
-  Object.assign(byName('text to speech'), { voicePath: voice });
-  Object.assign(byName('speaker'), { sink: 'wav', wavPath: speakerWav });
-  // Debug nodes become taps; one more on the speaker's control output.
-  byName('speaker').wires?.[0].push('tap-speaker-control');
-  const flow = nodes.map((n) => (OURS.has(n.type) ? n : { ...n, type: 'helper' }));
-  flow.push({ id: 'tap-speaker-control', type: 'helper', z: byName('assistant').z });
-  return { flow, id: (name: string) => byName(name).id };
-}
 
 const lights = (id: string) => JSON.parse(JSON.stringify(helper.getNode(id).context().get('lights') ?? null)) as unknown;
 
@@ -56,11 +36,7 @@ describe('the voice-control example flow, end to end: typed question → tool ca
   beforeEach(async () => {
     calls = [{ id: 'call_1', name: 'set_light', arguments: { room: 'kitchen', on: true } }];
     answer = ['The kitchen light is on.'];
-    server = await new LlamaReplay().start();
-    server.route('/health', { body: fixture('health.json'), contentType: 'application/json' });
-    server.route('/props', { body: fixture('props.json'), contentType: 'application/json' });
-    routeToolCalls(
-      server,
+    server = await toolCallingServer(
       () => calls,
       () => answer,
     );
@@ -75,9 +51,10 @@ describe('the voice-control example flow, end to end: typed question → tool ca
 
   it('"turn on the kitchen light" (the inject, as alice) switches the light in the function node and the confirmation is spoken', async () => {
     const speakerWav = join(dir, 'kitchen.wav');
-    const { flow, id } = voiceControlFlow({ url: server.base }, voice, speakerWav);
+    const { flow, id, tap } = voiceControlFlow({ url: server.base }, voice, speakerWav);
+    const speakerTap = tap('speaker', 0);
     await helper.load([llamaLlm, piperTts, speakerOut, soundCard, ...core], flow as never);
-    const speakerControl = collect<Control>('tap-speaker-control');
+    const speakerControl = collect<Control>(speakerTap);
     const state = collect<Msg>(id('light state'));
     const replies = collect<Msg>(id('full reply'));
     helper.getNode(id('turn on the kitchen light')).receive({} as never);
@@ -121,13 +98,14 @@ describe('the voice-control example flow, end to end: typed question → tool ca
     }
     this.timeout(240_000);
     const speakerWav = join(dir, 'gemma.wav');
-    const shipped = JSON.parse(readFileSync(join(ROOT, 'flows', 'voice-control.json'), 'utf8')) as FlowNode[];
+    const shipped = shippedVoiceControl();
     // set_light alone, so that the forced call is that one.
     const setLight = (JSON.parse(shipped.find((n) => n.type === 'llama-llm')!.tools as string) as { name: string }[]).filter((t) => t.name === 'set_light');
     const gemma = { url: '', modelPath: join(model, 'model.gguf'), threads: 1, contextSize: 1024, maxTokens: 24, temperature: 0, tools: JSON.stringify(setLight) };
-    const { flow, id } = voiceControlFlow(gemma, voice, speakerWav);
+    const { flow, id, tap } = voiceControlFlow(gemma, voice, speakerWav);
+    const speakerTap = tap('speaker', 0);
     await helper.load([llamaLlm, piperTts, speakerOut, soundCard, ...core], flow as never);
-    const speakerControl = collect<Control>('tap-speaker-control');
+    const speakerControl = collect<Control>(speakerTap);
     const state = collect<Msg>(id('light state'));
     const replies = collect<Msg>(id('full reply'));
     // A base model never thinks of calling by itself: the flow asks for a call, grammar-forced.

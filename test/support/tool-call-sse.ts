@@ -1,4 +1,4 @@
-import type { LlamaReplay } from './llama-replay';
+import { fixture, LlamaReplay } from './llama-replay';
 
 /**
  * Streams in the shape OpenAI documents for /v1/chat/completions with tools,
@@ -61,11 +61,20 @@ export interface SentChat {
  * results (or offered none it wants), it says `answer()`. Reads what to do on
  * every request, so a test can change its mind between turns.
  */
-export function routeToolCalls(server: LlamaReplay, calls: () => StreamedToolCall[], answer: () => string[]): void {
+function routeToolCalls(server: LlamaReplay, calls: () => StreamedToolCall[], answer: () => string[]): void {
   server.route('/v1/chat/completions', () => {
     const sent = JSON.parse(server.requests.at(-1)!.body) as SentChat;
     const offered = new Set(sent.tools?.map((t) => t.function.name));
     const wanted = calls().filter((c) => offered.has(c.name));
     return { body: sent.messages.at(-1)!.role === 'user' && wanted.length ? toolCallStream(wanted, { fragment: 4 }) : textStream(answer()), chunkSize: 64 };
   });
+}
+
+/** A started replay server with llama-server's /health and /props, its chat endpoint routed by routeToolCalls. */
+export async function toolCallingServer(calls: () => StreamedToolCall[], answer: () => string[]): Promise<LlamaReplay> {
+  const server = await new LlamaReplay().start();
+  server.route('/health', { body: fixture('health.json'), contentType: 'application/json' });
+  server.route('/props', { body: fixture('props.json'), contentType: 'application/json' });
+  routeToolCalls(server, calls, answer);
+  return server;
 }

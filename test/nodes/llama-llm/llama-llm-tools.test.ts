@@ -3,9 +3,9 @@ import helper from 'node-red-node-test-helper';
 import { makeControl } from '../../../lib/messages/control';
 import { DEFAULTS } from '../../../nodes/llama-llm/config';
 import llamaLlm from '../../../nodes/llama-llm/llama-llm';
-import { fixture, LlamaReplay } from '../../support/llama-replay';
+import type { LlamaReplay } from '../../support/llama-replay';
 import { collect, nextMessage } from '../../support/node-red';
-import { routeToolCalls, textStream, toolCallStream, type SentChat, type StreamedToolCall } from '../../support/tool-call-sse';
+import { textStream, toolCallingServer, toolCallStream, type SentChat, type StreamedToolCall } from '../../support/tool-call-sse';
 import { sleep, until } from '../../support/wait';
 
 // The core function node, as a flow answers a tool call.
@@ -64,11 +64,7 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
   beforeEach(async () => {
     calls = [{ id: 'call_k1', name: 'set_light', arguments: { room: 'kitchen', on: true } }];
     answer = ['The kitchen', ' light is on.'];
-    server = await new LlamaReplay().start();
-    server.route('/health', { body: fixture('health.json'), contentType: 'application/json' });
-    server.route('/props', { body: fixture('props.json'), contentType: 'application/json' });
-    routeToolCalls(
-      server,
+    server = await toolCallingServer(
       () => calls,
       () => answer,
     );
