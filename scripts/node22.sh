@@ -19,17 +19,19 @@ if [[ ! -x $node_dir/bin/node ]]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null)
-  mkdir -p "$node_dir.partial"
+  rm -rf "$node_dir.partial" && mkdir -p "$node_dir.partial"
   tar -xzf "$tmp"/node-linux-"$arch"-"$NODE_VERSION".tgz -C "$node_dir.partial" --strip-components=1
   rm -rf "$node_dir" && mv "$node_dir.partial" "$node_dir"
+  rm -rf "$tmp" && trap - EXIT
 fi
 # npm itself is not in that package: the system's npm runs on the new Node.
 npm_cli=$(npm root -g)/npm/bin/npm-cli.js
 if [[ ! -f $red_dir/node_modules/node-red/package.json ]]; then
-  mkdir -p "$red_dir"
-  echo '{"name":"node-red-5-for-tests","private":true}' >"$red_dir/package.json"
-  "$node_dir/bin/node" "$npm_cli" install --prefix "$red_dir" --no-audit --no-fund --no-save --engine-strict \
+  rm -rf "$red_dir.partial" && mkdir -p "$red_dir.partial"
+  echo '{"name":"node-red-5-for-tests","private":true}' >"$red_dir.partial/package.json"
+  "$node_dir/bin/node" "$npm_cli" install --prefix "$red_dir.partial" --no-audit --no-fund --no-save --engine-strict \
     "node-red@$NODE_RED_VERSION" >&2
+  rm -rf "$red_dir" && mv "$red_dir.partial" "$red_dir"
 fi
 
 export PATH=$node_dir/bin:$PATH
