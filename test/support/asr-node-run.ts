@@ -29,6 +29,8 @@ export interface HeardClip {
   endToFinalMs: number[];
   /** Per utterance: the recogniser's compute time, as the node's metrics report it (decode_ms). */
   decodeMs: number[];
+  /** Per utterance with words: speech-end → final less its decode_ms, the time our plumbing adds. */
+  overheadMs: number[];
 }
 
 type Msg = { turnId?: string; partial?: boolean; payload?: unknown; control?: { type: string } };
@@ -75,10 +77,12 @@ export async function hearThroughAsrNode(modelDir: string, clips: Float32Array[]
       const starts = () => controls.slice(firstControl).filter((c) => c.control?.type === 'speech-start').length;
       await until(() => starts() > 0 && metrics.length - firstMetric === starts(), 60_000, `the asr node to finish clip ${n}`);
       const mine = finals.slice(firstFinal);
+      const decoded = new Map(metrics.slice(firstMetric).flatMap((m) => (typeof m.payload.decode_ms === 'number' ? [[m.turnId!, m.payload.decode_ms] as const] : [])));
       out.push({
         text: mine.map((f) => f.msg.payload as string).join(' ').trim(),
         endToFinalMs: mine.map((f) => f.ms),
-        decodeMs: metrics.slice(firstMetric).flatMap((m) => (typeof m.payload.decode_ms === 'number' ? [m.payload.decode_ms] : [])),
+        decodeMs: [...decoded.values()],
+        overheadMs: mine.map((f) => f.ms - (decoded.get(f.msg.turnId!) ?? NaN)),
       });
     }
     return out;
