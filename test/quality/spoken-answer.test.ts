@@ -88,7 +88,7 @@ describe('quality: the spoken answer of the shipped flow, transcribed back (real
       const speakerControl = collect<Control>('tap-speaker-control');
       // (asr's transcripts go to llama-llm, as its control events do.)
       const question = collect<{ topic?: string; payload: string; partial?: boolean; turnId: string }>(byType('asr').wires?.[0][0] as string);
-      const replies = collectTimed(byType('llama-llm').wires?.[3][0] as string);
+      const replies = collectTimed(byType('llama-llm').wires?.[1][0] as string);
       const chunks = collectTimed(chunkTap);
       const typed = 't-typed';
       if (ask) helper.getNode(byType('llama-llm').id).receive({ payload: ask, turnId: typed } as never);
