@@ -20,6 +20,8 @@ const CONVERT = join(ROOT, 'scripts', 'whisper', 'convert.py');
 
 /** Every key sherpa-onnx 1.13 reads from a Whisper encoder with SHERPA_ONNX_READ_META_DATA (it exits when one is missing). */
 const SHERPA_KEYS = ['n_mels', 'n_text_layer', 'n_text_ctx', 'n_text_state', 'n_vocab', 'sot', 'eot', 'blank_id', 'translate', 'transcribe', 'is_multilingual', 'no_timestamps', 'no_speech', 'sot_sequence'];
+/** The other keys sherpa-onnx's own export writes (scripts/whisper/export-onnx.py upstream): the download has them too. */
+const EXPORT_KEYS = ['model_type', 'version', 'maintainer', 'n_audio_ctx', 'n_audio_state', 'n_audio_head', 'n_audio_layer', 'n_text_head', 'all_language_tokens', 'all_language_codes', 'sot_index', 'non_speech_tokens', 'sot_prev', 'sot_lm'];
 
 describe('quality: the Whisper converter (scripts/whisper) and the model it installs', function () {
   this.timeout(120_000);
@@ -46,6 +48,7 @@ describe('quality: the Whisper converter (scripts/whisper) and the model it inst
     for (const encoder of ['tiny.en-encoder.onnx', 'tiny.en-encoder.int8.onnx']) {
       const meta = readOnnxMetadata(join(model!, encoder));
       assert.deepEqual(SHERPA_KEYS.filter((k) => !(k in meta)), [], `${encoder} has every key sherpa-onnx reads`);
+      assert.deepEqual(EXPORT_KEYS.filter((k) => !(k in meta)), [], `${encoder} has every key of sherpa-onnx's own export`);
       // tiny.en: English only, prompt <|startoftranscript|> alone, the English-only vocabulary.
       assert.deepEqual([meta.is_multilingual, meta.sot_sequence, meta.n_vocab, meta.no_timestamps], ['0', meta.sot, '51864', '50362']);
     }
