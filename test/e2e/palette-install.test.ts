@@ -243,28 +243,28 @@ describe(`palette install: npm pack, Manage palette, Node-RED ${NODE_RED_VERSION
       assert.ok(ask, 'the chat example has its "ask" inject');
       await page.evaluate(() => (window as unknown as { RED: { sidebar: { show(tab: string): void } } }).RED.sidebar.show('debug'));
       await page.click(`[id="${ask.id}"] .red-ui-flow-node-button-button`);
-      // Chunks (output 1) and the full reply (output 2) go to "reply", the metrics to "latency".
+      // Chunks (output 1, topic llm-chunk) and the full reply (output 2, llm-reply) go to "reply", the metrics to "latency".
       const messages = () =>
         page.evaluate(() =>
           Array.from(document.querySelectorAll('.red-ui-debug-msg')).map((m) => ({
             name: m.querySelector('.red-ui-debug-msg-name')?.textContent ?? '',
+            topic: m.querySelector('.red-ui-debug-msg-topic')?.textContent ?? '',
             payload: (m.querySelector('.red-ui-debug-msg-payload') as HTMLElement | null)?.innerText ?? '',
           })),
         );
-      await page.waitForFunction(() => /latency/.test(document.querySelector('.red-ui-debug-content')?.textContent ?? ''), undefined, { timeout: 60_000 });
-      // The turn is over once nothing more arrives: its last "reply" is the full reply, after every chunk.
-      for (let count = -1; count !== (await page.locator('.red-ui-debug-msg').count()); await page.waitForTimeout(1500)) count = await page.locator('.red-ui-debug-msg').count();
+      // The full reply leaves after the last chunk.
+      await page.waitForFunction(() => /llm-reply/.test(document.querySelector('.red-ui-debug-content')?.textContent ?? ''), undefined, { timeout: 60_000 });
       mkdirSync(join(ROOT, '.test-output'), { recursive: true });
       await page.screenshot({ path: join(ROOT, '.test-output', `palette-chat-node-red-${NODE_RED_VERSION.split('.')[0]}.png`) });
       const got = await messages();
-      const replies = got.filter((m) => /reply/.test(m.name)).map((m) => m.payload.trim());
-      assert.ok(replies.length >= 2 && replies.every((r) => r.length > 0), JSON.stringify(got));
+      const of = (name: string, topic: string) => got.filter((m) => m.name.endsWith(name) && m.topic.startsWith(topic)).map((m) => m.payload.trim());
       // The sidebar shows each string in quotes, a newline as ↵, and a long one cut short with "...".
       const squash = (s: string) => s.replace(/^"|"$/g, '').replace(/\.\.\.$/, '').replace(/[\s↵]+/g, '');
-      const full = squash(replies[replies.length - 1]);
-      const chunks = squash(replies.slice(0, -1).map(squash).join(''));
-      assert.ok(full.length > 10 && chunks.startsWith(full), JSON.stringify(got));
-      assert.ok(got.some((m) => /latency/.test(m.name)), JSON.stringify(got));
+      const [full] = of('reply', 'llm-reply').map(squash);
+      const chunks = of('reply', 'llm-chunk').map(squash);
+      assert.ok(chunks.length >= 1 && chunks.every((c) => c.length > 0), JSON.stringify(got));
+      assert.ok(full.length > 10 && chunks.join('').startsWith(full), JSON.stringify(got));
+      assert.equal(of('latency', 'metrics').length, 1, JSON.stringify(got));
       assert.deepEqual(pageErrors, []);
       assert.doesNotMatch((red as NodeRedProcess).log(), /\[error\]/);
     });
