@@ -13,6 +13,12 @@
  *   (speaker-out receives it). Baseline: end of question → first audio frame
  *   for the same words asked without tools: after a result the model is asked
  *   again, so the ratio says whether going on costs more than a fresh turn.
+ * With gemma-3-270m installed ($VOICE_MODELS_DIR, scripts/test-models.sh),
+ * median of 5: the embedded engine in the same flow, a grammar-forced call
+ * (msg.toolChoice "required", set_light alone), end of question → the
+ * tool-call message; baseline: node-llama-cpp's LlamaChat called bare with
+ * the same system prompt, question, grammar, threads and context, until its
+ * JSON is complete, run right after each flow turn.
  */
 import type { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +33,13 @@ import { writeTinyPiperVoice } from '../test/support/tiny-piper-voice';
 import { toolCallingServer, type StreamedToolCall } from '../test/support/tool-call-sse';
 import { CORE_NODES, voiceControlFlow } from '../test/support/voice-control-flow';
 import { until } from '../test/support/wait';
+import { importEsm } from '../lib/esm';
+import { callSchema } from '../lib/llm/embedded-engine';
+import type { ToolDefinition } from '../lib/llm/tools';
+import { defaultThreads } from '../lib/llm/cpu-cores';
+import { systemPrompt } from '../nodes/llama-llm/controller';
+import { styleText } from '../nodes/llama-llm/styles';
+import { GEMMA_LLM, installedModel } from '../test/support/real-models';
 import { runAsScript, type BenchRow } from './table';
 
 const TURNS = 10;
@@ -79,15 +92,75 @@ export async function run(): Promise<BenchRow[]> {
         }
       }
     }
+    await helper.unload();
     return [
       { bench: 'voice-control', metric: 'end of question → tool-call message (median)', value: median(toCall), unit: 'ms', baseline: median(toSentence) },
       { bench: 'voice-control', metric: 'tool result → first audio frame (median)', value: median(resultToAudio), unit: 'ms', baseline: median(questionToAudio) },
+      ...(await forcedCall(dir)),
     ];
   } finally {
     await helper.unload();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const GEMMA_TURNS = 5;
+const QUESTION = 'Turn on the kitchen light';
+
+/** The forced call on the real gemma-3-270m: through the flow, and node-llama-cpp bare. */
+async function forcedCall(dir: string): Promise<BenchRow[]> {
+  const gemma = installedModel(GEMMA_LLM);
+  if (!gemma) {
+    process.stderr.write(`voice-control: skipped: no model ${GEMMA_LLM} for the embedded rows\n`);
+    return [];
+  }
+  const modelPath = join(gemma, 'model.gguf');
+  const threads = defaultThreads();
+  const { flow, id, tap } = voiceControlFlow({ url: '', modelPath, threads, contextSize: 1024, maxTokens: 24, temperature: 0 }, writeTinyPiperVoice(dir, 'voice-2'), join(dir, 'gemma.wav'));
+  const assistant = flow.find((n) => n.id === id('assistant'))!;
+  const setLight = (JSON.parse(assistant.tools as string) as ToolDefinition[]).filter((t) => t.name === 'set_light');
+  assistant.tools = JSON.stringify(setLight);
+  const ended = tap('speaker', 0);
+  await helper.load([llamaLlm, piperTts, speakerOut, soundCard, ...CORE_NODES], flow as never);
+  const house = marks(id('house'));
+  const replies = marks(id('full reply'));
+  const spokenEnds = marks(ended);
+  const ttsEnds = () => spokenEnds.filter((x) => (x.msg.control as { type?: string } | undefined)?.type === 'tts-end').length;
+  // The bare side: the same model, prompt and grammar, no node.
+  const lib = await importEsm<typeof import('node-llama-cpp')>('node-llama-cpp');
+  const llama = await lib.getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: lib.LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath });
+  const context = await model.createContext({ contextSize: 1024, threads });
+  const chat = new lib.LlamaChat({ contextSequence: context.getSequence() });
+  const grammar = await llama.createGrammarForJsonSchema(callSchema(setLight) as never);
+  const system = systemPrompt({ systemPrompt: assistant.systemPrompt as string, style: styleText(assistant.style as string, assistant.customStyle as string) });
+  const history = [{ type: 'system' as const, text: system }, { type: 'user' as const, text: QUESTION }, { type: 'model' as const, response: [] }];
+  const flowMs: number[] = [];
+  const bareMs: number[] = [];
+  try {
+    for (let i = 0; i <= GEMMA_TURNS; i++) {
+      const endsBefore = ttsEnds();
+      const t0 = performance.now();
+      helper.getNode(id('assistant')).receive({ payload: QUESTION, speaker: { name: 'alice', score: 1 }, toolChoice: 'required', conversationId: `gemma-${i}` } as never);
+      await until(() => house.some((x) => x.at >= t0), 120_000, 'the forced call');
+      const called = house.find((x) => x.at >= t0)!.at - t0;
+      // The bare run waits for the turn to be over, spoken too, so the two never share the CPUs.
+      await until(() => replies.some((x) => x.at >= t0), 180_000, 'the reply');
+      if (String(replies.find((x) => x.at >= t0)!.msg.payload).trim()) await until(() => ttsEnds() > endsBefore, 60_000, 'the reply to be spoken');
+      const b0 = performance.now();
+      await chat.generateResponse(history, { grammar, maxTokens: 160, temperature: 0 });
+      const bare = performance.now() - b0;
+      if (i === 0) continue; // warm-up
+      flowMs.push(called);
+      bareMs.push(bare);
+    }
+  } finally {
+    await context.dispose();
+    await model.dispose();
+    await llama.dispose();
+  }
+  return [{ bench: 'voice-control', metric: `${GEMMA_LLM} forced call: end of question → tool-call message (median of ${GEMMA_TURNS})`, value: median(flowMs), unit: 'ms', baseline: median(bareMs) }];
 }
 
 runAsScript(module, run);

@@ -163,7 +163,7 @@ function chatFunctions(tools: ToolDefinition[]): ChatModelFunctions {
 }
 
 /** The grammar of a forced call: one of the tools by name, with its arguments. */
-function callSchema(tools: ToolDefinition[]): GbnfJsonSchema {
+export function callSchema(tools: ToolDefinition[]): GbnfJsonSchema {
   const one = (t: ToolDefinition) => ({ type: 'object', properties: { name: { const: t.name }, arguments: t.parameters } });
   return (tools.length === 1 ? one(tools[0]) : { oneOf: tools.map(one) }) as GbnfJsonSchema;
 }
