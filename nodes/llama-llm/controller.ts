@@ -233,11 +233,14 @@ export class LlmController {
     let firstTextAt = 0;
     let statusAt = 0;
     let marks!: GenerateMarks;
+    // The first text; not the same as resumed: a tool call resumes asr before any text.
+    let speaking = false;
     const onText = (piece: string, tokens: number) => {
       if (abort.signal.aborted) return;
       const now = performance.now();
-      if (!resumed) {
-        resume();
+      if (!speaking) {
+        speaking = true;
+        if (!resumed) resume();
         firstTextAt = statusAt = now;
         this.out.status('busy', 'speaking…');
       } else if (now - statusAt >= SPEED_STATUS_MS) {
@@ -252,6 +255,7 @@ export class LlmController {
     const callTool: ToolRunner = async (call) => {
       if (!resumed) resume(); // the flow's wait is no prompt evaluation
       const result = await this.runTool(call, gated, fields, abort.signal);
+      if (!abort.signal.aborted) this.out.status('busy', 'thinking…'); // the model reads the result
       steps.push({ role: 'assistant', content: '', toolCalls: [call] }, { role: 'tool', toolCallId: call.id, content: resultText(result) });
       return result;
     };

@@ -4,7 +4,7 @@ import { makeControl } from '../../../lib/messages/control';
 import { DEFAULTS } from '../../../nodes/llama-llm/config';
 import llamaLlm from '../../../nodes/llama-llm/llama-llm';
 import type { LlamaReplay } from '../../support/llama-replay';
-import { collect, nextMessage } from '../../support/node-red';
+import { collect, nextMessage, statusesOf } from '../../support/node-red';
 import { textStream, toolCallingServer, toolCallStream, type SentChat, type StreamedToolCall } from '../../support/tool-call-sse';
 import { sleep, until } from '../../support/wait';
 
@@ -99,6 +99,10 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
       room: 'kitchen',
     });
     assert.equal(r.payload, 'The kitchen light is on.');
+    // What the node showed meanwhile: the call, the model reading its result, its words.
+    const texts = statusesOf('llm').map((st) => st.text);
+    const from = texts.indexOf('calling set_light');
+    assert.deepEqual(texts.slice(from, from + 3), ['calling set_light', 'thinking…', 'speaking…'], texts.join(' | '));
     assert.equal(chunks.map((c) => c.payload).join(' ').trim(), 'The kitchen light is on.');
     const [first, second] = turnChats();
     assert.deepEqual(first.tools?.map((t) => t.function.name), ['set_light', 'get_temperature']);
