@@ -129,6 +129,35 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
     ]);
   });
 
+  it('a barge-in during the confirmation keeps the answered call in the history (the light is on), and what was said', async () => {
+    server.route(CHAT, () => {
+      const sent = JSON.parse(server.requests.at(-1)!.body) as SentChat;
+      if (sent.messages.at(-1)!.role === 'user' && sent.tools) return { body: toolCallStream(calls) };
+      // The confirmation, slowly: one sentence, then a long tail the user talks over.
+      return { body: textStream(['The kitchen light is on.', ' It is a lovely', ' evening', ' for it.']), chunkSize: 40, gapMs: 40 };
+    });
+    await load();
+    const chunks = collect<Msg>('chunks');
+    helper.getNode('llm').receive({ payload: 'Turn on the kitchen light', turnId: 't-cut', speaker: alice } as never);
+    await until(() => chunks.some((c) => c.payload === 'The kitchen light is on.'), 5000, 'the first sentence');
+    helper.getNode('llm').receive(makeControl('speech-start', 't-next', { source: 'asr' }) as never);
+    await sleep(100);
+    calls = [];
+    answer = ['Yes.'];
+    const reply = nextMessage<Msg>('reply');
+    helper.getNode('llm').receive({ payload: 'Is it on?', turnId: 't-next', speaker: alice } as never);
+    await reply;
+    const history = turnChats().at(-1)!.messages.map((m) => [m.role, m.tool_calls?.[0]?.function.name ?? m.tool_call_id ?? m.content]);
+    assert.deepEqual(history, [
+      ['system', 'You run the house.'],
+      ['user', 'Turn on the kitchen light'],
+      ['assistant', 'set_light'],
+      ['tool', 'call_k1'],
+      ['assistant', 'The kitchen light is on.'],
+      ['user', 'Is it on?'],
+    ]);
+  });
+
   it('runs several calls of one turn, each its own message, and answers them all', async () => {
     calls = [
       { id: 'c1', name: 'set_light', arguments: { room: 'kitchen', on: true } },
