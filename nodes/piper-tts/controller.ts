@@ -1,22 +1,7 @@
 import { inputError } from '../../lib/coded-error';
 import { float32ToInt16 } from '../../lib/audio/pcm';
 import { Framer } from '../../lib/audio/framer';
-import {
-  ALL_TURNS,
-  audioFrame,
-  isControlMessage,
-  makeControl,
-  metrics,
-  newTurnId,
-  parseControl,
-  turnFields,
-  TurnTracker,
-  type AudioFrameMessage,
-  type ControlMessage,
-  type ControlPayload,
-  type MetricsMessage,
-  type TurnFields,
-} from '../../lib/messages';
+import { ALL_TURNS, audioFrame, isControlMessage, makeControl, metrics, newTurnId, parseControl, turnFields, TurnTracker, type AudioFrameMessage, type ControlMessage, type ControlPayload, type MetricsMessage, type TurnFields } from '../../lib/messages';
 import type { SentenceAudio, SynthesizeRequest } from '../../lib/tts/piper-engine';
 
 /** What the controller needs from the engine: one text in, sentences out as they are ready. */
