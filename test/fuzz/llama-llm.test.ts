@@ -59,7 +59,7 @@ describe('fuzz: llama-llm (embedded engine, stories260K, real Node-RED runtime)'
         console.log(`      skipped: no model (${TINY_GGUF})`);
         this.skip();
       }
-      await helper.load(llamaLlm, fuzzFlow({ id: 'llm', type: 'llama-llm', modelPath: TINY_GGUF, threads: 1, contextSize: 512, tokenBudget: 200, maxTokens: 200, temperature: 0, style: 'none', systemPrompt: '' }, 4));
+      await helper.load(llamaLlm, fuzzFlow({ id: 'llm', type: 'llama-llm', modelPath: TINY_GGUF, threads: 1, contextSize: 512, tokenBudget: 200, maxTokens: 200, temperature: 0, style: 'none', systemPrompt: '' }, 5));
       await ready('llm', 30_000);
       const traffic = new Traffic('llm');
       traffic.receive({ payload: 'Once upon a time', turnId: 't-1' });
@@ -81,7 +81,7 @@ describe('fuzz: llama-llm (embedded engine, stories260K, real Node-RED runtime)'
     }
     await helper.load(
       llamaLlm,
-      fuzzFlow({ id: 'llm', type: 'llama-llm', modelPath: TINY_GGUF, threads: 1, contextSize: 512, tokenBudget: 200, maxTokens: 16, temperature: 0, style: 'none', systemPrompt: '' }, 4),
+      fuzzFlow({ id: 'llm', type: 'llama-llm', modelPath: TINY_GGUF, threads: 1, contextSize: 512, tokenBudget: 200, maxTokens: 16, temperature: 0, style: 'none', systemPrompt: '' }, 5),
     );
     await ready('llm', 30_000);
     const traffic = new Traffic('llm');
