@@ -252,9 +252,17 @@ export class LlmController {
     };
     // The calls and results, for the history: those answered before an interrupt too (the light is on).
     const steps: ChatMessage[] = [];
+    // The time the turn waited for the flow: from the first call of a round out to the last result in.
+    const toolFigures = { calls: 0, waitMs: 0 };
+    let outstanding = 0;
+    let waitingSince = 0;
     const callTool: ToolRunner = async (call) => {
       if (!resumed) resume(); // the flow's wait is no prompt evaluation
-      const result = await this.runTool(call, gated, fields, abort.signal);
+      toolFigures.calls++;
+      if (outstanding++ === 0) waitingSince = performance.now();
+      const result = await this.runTool(call, gated, fields, abort.signal).finally(() => {
+        if (--outstanding === 0) toolFigures.waitMs += performance.now() - waitingSince;
+      });
       if (!abort.signal.aborted) this.out.status('busy', 'thinking…'); // the model reads the result
       steps.push({ role: 'assistant', content: '', toolCalls: [call] }, { role: 'tool', toolCallId: call.id, content: resultText(result) });
       return result;
@@ -291,7 +299,7 @@ export class LlmController {
     sendChunk(chunker.flush().join(' '), true);
     const end = performance.now();
     this.remember(conversationId, turnId, text, running.spoken ?? reply.trim(), steps);
-    const figures = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind);
+    const figures = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind, toolFigures);
     this.out.metrics(metrics('llm', turnId, figures));
     // The reply goes last: a flow may take it as "this turn is over".
     this.out.reply(llmReply(msg, reply.trim(), { turnId, conversationId, interrupted: false, truncated: marks.truncated }));

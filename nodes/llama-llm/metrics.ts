@@ -25,9 +25,18 @@ export interface LlmMetrics {
   interrupted: boolean;
   /** The reply was cut by max tokens or the context, not ended by the model. */
   truncated: boolean;
+  /** Tool calls the model made in the turn, and how long the turn waited for their results (calls at once counted once). */
+  tool_calls: number;
+  tool_wait_ms: number;
 }
 
-export function turnMetrics(t: TurnTimes, m: GenerateMarks, engine: LlmEngine['kind']): LlmMetrics {
+/** What the tool calls of a turn cost it. */
+export interface ToolFigures {
+  calls: number;
+  waitMs: number;
+}
+
+export function turnMetrics(t: TurnTimes, m: GenerateMarks, engine: LlmEngine['kind'], tools: ToolFigures = { calls: 0, waitMs: 0 }): LlmMetrics {
   const since = (from: number, to: number | null) => (to === null ? null : round(to - from));
   const genMs = m.firstToken === null ? 0 : m.end - m.firstToken;
   // The first token's time belongs to the latency, not to the decode speed.
@@ -43,6 +52,8 @@ export function turnMetrics(t: TurnTimes, m: GenerateMarks, engine: LlmEngine['k
     engine,
     interrupted: false,
     truncated: m.truncated,
+    tool_calls: tools.calls,
+    tool_wait_ms: round(tools.waitMs),
   };
 }
 

@@ -103,6 +103,8 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
       'engine',
       'interrupted',
       'truncated',
+      'tool_calls',
+      'tool_wait_ms',
     ]);
     const p = m.payload as { server_first_byte_ms: number; first_token_latency_total_ms: number; end_to_end_ms: number; generation: { tokens: number; tokens_per_s: number } };
     assert.ok(p.server_first_byte_ms >= 4, 'the scripted server waits 5 ms before its first byte');

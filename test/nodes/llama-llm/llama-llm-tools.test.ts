@@ -189,11 +189,15 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
     answer = ['I could not reach the light.'];
     await load({ toolTimeout: 0.2 }, null);
     const reply = nextMessage<Msg>('reply');
+    const metrics = nextMessage<Msg & { payload: { tool_calls: number; tool_wait_ms: number } }>('metrics');
     const t0 = performance.now();
     helper.getNode('llm').receive({ payload: 'Turn on the kitchen light', speaker: alice } as never);
     assert.equal((await reply).payload, 'I could not reach the light.');
     assert.ok(performance.now() - t0 >= 200, 'it waited the timeout');
     assert.match(turnChats()[1].messages.at(-1)!.content!, /did not answer within 0\.2 s/);
+    const { payload } = await metrics;
+    assert.equal(payload.tool_calls, 1);
+    assert.ok(payload.tool_wait_ms >= 195 && payload.tool_wait_ms < 1000, `${payload.tool_wait_ms} ms waited`);
   });
 
   it('an interrupt during a pending call cancels it: the late result is dropped, nothing of the turn is spoken', async () => {
