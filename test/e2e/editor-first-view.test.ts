@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CATALOG, type CatalogEntry } from '../../lib/models/catalog';
 import { hasChromium, launchChromium } from '../support/chromium';
-import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
+import { launchCheckoutNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { ROOT } from '../support/paths';
 
 type FlowNode = { id: string; type: string; z?: string; x?: number; y?: number };
@@ -58,18 +58,13 @@ describe('the editor as a new user first sees it, at 1280x800 (headless Chromium
   before(async function () {
     if (!hasChromium()) this.skip();
     userDir = mkdtempSync(join(tmpdir(), 'rv-layout-'));
-    const port = await freePort();
-    writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({ uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', nodesDir: [ROOT], editorTheme: { tours: false }, telemetry: { enabled: false } })};\n`);
-    writeFileSync(join(userDir, 'flows.json'), JSON.stringify(tabs.flatMap((t) => t.nodes)));
     // Two voices' install records (no files): what the voice dropdown lists; the nodes still find no voice to load.
     for (const voice of VOICES) {
       mkdirSync(join(userDir, 'models', voice.name), { recursive: true });
       writeFileSync(join(userDir, 'models', voice.name, '.installed.json'), JSON.stringify({ name: voice.name, files: [] }));
     }
     // No models: the nodes show their red statuses, as on a new user's first start.
-    red = await launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port, {
-      env: { ...process.env, VOICE_MODELS_DIR: join(userDir, 'models') },
-    });
+    red = await launchCheckoutNodeRed(userDir, tabs.flatMap((t) => t.nodes), { ...process.env, VOICE_MODELS_DIR: join(userDir, 'models') });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: WINDOW });
     await page.goto(red.base);

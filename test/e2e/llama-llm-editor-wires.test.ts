@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULTS } from '../../nodes/llama-llm/config';
 import { hasChromium, launchChromium } from '../support/chromium';
-import { freePort, launchNodeRed, type NodeRedProcess } from '../support/node-red-process';
-import { ROOT } from '../support/paths';
+import { launchCheckoutNodeRed, type NodeRedProcess } from '../support/node-red-process';
 import { until } from '../support/wait';
 
 type FlowNode = { id: string; type: string; z?: string; version?: number; wires?: string[][] };
@@ -38,10 +37,7 @@ describe('llama-llm: the editor moves the wires of a node saved with four output
   before(async function () {
     if (!hasChromium()) this.skip();
     userDir = mkdtempSync(join(tmpdir(), 'rv-llm-wires-'));
-    const port = await freePort();
-    writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({ uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', nodesDir: [ROOT], editorTheme: { tours: false }, telemetry: { enabled: false } })};\n`);
-    writeFileSync(join(userDir, 'flows.json'), JSON.stringify([{ id: 'tab1', type: 'tab', label: 'old' }, ...old('saved', 'tab1')]));
-    red = await launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port);
+    red = await launchCheckoutNodeRed(userDir, [{ id: 'tab1', type: 'tab', label: 'old' }, ...old('saved', 'tab1')]);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(red.base);

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from './paths';
 
 /** A port nobody listens on right now, on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -58,4 +61,17 @@ async function waitForAdminApi(red: NodeRedProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`Node-RED did not start within 90 s:\n${red.log()}`);
+}
+
+/**
+ * Node-RED 4.1 of the checkout with this package's nodes from the checkout
+ * (nodesDir), in `userDir` with these flows, on 127.0.0.1: what the editor
+ * tests open in Chromium.
+ */
+export async function launchCheckoutNodeRed(userDir: string, flows: unknown[], env: NodeJS.ProcessEnv = process.env): Promise<NodeRedProcess> {
+  const port = await freePort();
+  const settings = { uiHost: '127.0.0.1', uiPort: port, flowFile: 'flows.json', nodesDir: [ROOT], editorTheme: { tours: false }, telemetry: { enabled: false } };
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows));
+  return launchNodeRed([join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], port, { env });
 }

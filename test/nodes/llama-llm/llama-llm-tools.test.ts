@@ -60,6 +60,17 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
   const chats = () => server.requests.filter((r) => r.path === CHAT).map((r) => JSON.parse(r.body) as SentChat);
   /** The requests of turns (the deploy's warm-up has no tools and is left out). */
   const turnChats = () => chats().filter((c) => c.messages.at(-1)?.content !== 'Hello');
+  /** The last turn's prompt as [role, text or the call's name or id]. */
+  const lastHistory = () => turnChats().at(-1)!.messages.map((m) => [m.role, m.tool_calls?.[0]?.function.name ?? m.tool_call_id ?? m.content]);
+  /** The prompt of "Is it on?" after the light was switched on: the call and its result are in the history. */
+  const LIGHT_ON_THEN_ASKED = [
+    ['system', 'You run the house.'],
+    ['user', 'Turn on the kitchen light'],
+    ['assistant', 'set_light'],
+    ['tool', 'call_k1'],
+    ['assistant', 'The kitchen light is on.'],
+    ['user', 'Is it on?'],
+  ];
 
   beforeEach(async () => {
     calls = [{ id: 'call_k1', name: 'set_light', arguments: { room: 'kitchen', on: true } }];
@@ -118,15 +129,7 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
     answer = ['It is on.'];
     helper.getNode('llm').receive({ payload: 'Is it on?', speaker: alice } as never);
     await until(() => replies.length === 2, 5000, 'the second reply');
-    const history = turnChats().at(-1)!.messages.map((m) => [m.role, m.tool_calls?.[0]?.function.name ?? m.tool_call_id ?? m.content]);
-    assert.deepEqual(history, [
-      ['system', 'You run the house.'],
-      ['user', 'Turn on the kitchen light'],
-      ['assistant', 'set_light'],
-      ['tool', 'call_k1'],
-      ['assistant', 'The kitchen light is on.'],
-      ['user', 'Is it on?'],
-    ]);
+    assert.deepEqual(lastHistory(), LIGHT_ON_THEN_ASKED);
   });
 
   it('a barge-in during the confirmation keeps the answered call in the history (the light is on), and what was said', async () => {
@@ -147,15 +150,7 @@ describe('llama-llm tools in a real Node-RED, the server speaking the OpenAI too
     const reply = nextMessage<Msg>('reply');
     helper.getNode('llm').receive({ payload: 'Is it on?', turnId: 't-next', speaker: alice } as never);
     await reply;
-    const history = turnChats().at(-1)!.messages.map((m) => [m.role, m.tool_calls?.[0]?.function.name ?? m.tool_call_id ?? m.content]);
-    assert.deepEqual(history, [
-      ['system', 'You run the house.'],
-      ['user', 'Turn on the kitchen light'],
-      ['assistant', 'set_light'],
-      ['tool', 'call_k1'],
-      ['assistant', 'The kitchen light is on.'],
-      ['user', 'Is it on?'],
-    ]);
+    assert.deepEqual(lastHistory(), LIGHT_ON_THEN_ASKED);
   });
 
   it('runs several calls of one turn, each its own message, and answers them all', async () => {
