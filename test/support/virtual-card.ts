@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SHARED } from './paths';
@@ -33,7 +33,33 @@ export function startVirtualCard(): void {
   // `pulseaudio --kill` fallback stops whichever card wrote that file last.
   process.env.PULSE_RUNTIME_PATH = DIR;
   execFileSync('bash', [SCRIPT, 'stop'], { stdio: 'ignore' });
-  execFileSync('bash', [SCRIPT, 'start'], { stdio: 'ignore', env: { ...process.env, VAUDIO_DIR: DIR, VAUDIO_RATE: String(CARD_RATE) } });
+  // `stop` asks the daemon to exit and returns; until it has, a new one refuses to start
+  // ("Daemon already running"), which a busy machine makes likely right after a stop.
+  for (let attempt = 1; ; attempt++) {
+    waitFor(() => !daemonAlive(), 5000);
+    try {
+      execFileSync('bash', [SCRIPT, 'start'], { stdio: 'ignore', env: { ...process.env, VAUDIO_DIR: DIR, VAUDIO_RATE: String(CARD_RATE) } });
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+/** Whether this card's PulseAudio daemon (its pid file in the runtime directory) is still running. */
+function daemonAlive(): boolean {
+  try {
+    process.kill(Number(readFileSync(join(DIR, 'pid'), 'utf8').trim()), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Blocks (the card is started synchronously) until `done` or `ms` have passed. */
+function waitFor(done: () => boolean, ms: number): void {
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) Atomics.wait(tick, 0, 0, 50);
 }
 
 export function stopVirtualCard(): void {
