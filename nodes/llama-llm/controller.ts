@@ -139,6 +139,9 @@ export class LlmController {
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return; // a late transcript of a cancelled turn
     const arrival = ++this.arrivals;
+    // A newer question supersedes one still waiting: that turn ends now, so nothing of it is ever
+    // spoken, even if a message of it comes again (the same question resent goes on).
+    if (this.waiting !== undefined && this.waiting !== turnId) this.turns.cancel(this.waiting);
     this.waiting = turnId;
     try {
       if (ready) await ready(); // no await without it: a question with the model loaded starts in this tick

@@ -165,6 +165,22 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
     assert.equal(got.replies.length, 0);
   });
 
+  it('a question superseded while the model loads ends its turn: a later message of that turn is never answered (found by fuzzing)', async () => {
+    const { controller, got } = setUp();
+    let loaded!: () => void;
+    const loading = new Promise<void>((r) => (loaded = r));
+    const ready = () => loading;
+    const asked = [
+      controller.handle({ payload: 'start', turnId: 't-c' }, ready),
+      controller.handle({ payload: 'lights?', turnId: 't-x' }, ready),
+      controller.handle({ payload: 'again', turnId: 't-c' }, ready),
+    ];
+    loaded();
+    await Promise.all(asked);
+    assert.deepEqual([...new Set(got.chunks.map((c) => c.turnId))], ['t-x'], 'only the newest question is answered');
+    assert.deepEqual(got.replies.map((r) => r.turnId), ['t-x']);
+  });
+
   it('of several questions sent while one runs, only the newest runs, never two at once', async () => {
     const { controller, got, engine } = setUp(['Reply.'], 10);
     await Promise.all(['q1', 'q2', 'q3', 'q4'].map((q) => controller.handle({ payload: q, turnId: q })));
