@@ -1,5 +1,6 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { AsrEvent, AsrOptions } from '../../lib/asr/asr-engine';
+import { MAX_FRAME_SECONDS } from '../../lib/audio/format';
 import { modelChoices } from '../../lib/models/installed';
 import { chosenModel, engineNode } from '../../lib/nodered/engine-node';
 import { migrate } from '../../lib/nodered/migrate';
@@ -24,7 +25,9 @@ export = function register(RED: NodeAPI): void {
         new AsrController(
           (method, samples, onEvent) =>
             engine.call<AsrEvent[]>(method, samples, { transfer: samples ? [samples.buffer] : undefined, onChunk: (e) => onEvent(e as AsrEvent) }),
-          { pauseDuringPrefill: config.pauseDuringPrefill, maxPausedSeconds: 30, maxBacklogSeconds: 10 },
+          // Behind by 10 s beyond one frame of the largest size taken: a recording handed in as one frame,
+          // then live audio, is not falling behind (fuzzing found the speech after such a frame dropped).
+          { pauseDuringPrefill: config.pauseDuringPrefill, maxPausedSeconds: 30, maxBacklogSeconds: MAX_FRAME_SECONDS + 10 },
           {
             transcript: (m) => node.send([m, null, null]),
             control: (m) => node.send([null, m, null]),

@@ -80,17 +80,40 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
         const { prefix, scope } = runScope(IDS, run++);
         const ledger = new TurnLedger();
         const first = traffic.received;
-        await playSteps(traffic, steps, scope, refused, ({ msg, at, control, turn }) => {
-          if (control) ledger.control(control.type, control.turnId, at);
-          else if (msg.stop === true) ledger.cancelOpen(at);
-          else {
-            // An announcement pre-empts what is being said: every other open turn is cut.
-            if (msg.priority === true) ledger.cancelOpen(at, turn);
-            if (turn) ledger.begun(turn);
-            // A chunk that does not say the reply goes on is a whole text: its turn ends once it is spoken.
-            if (turn && msg.complete !== false) ledger.finished(turn);
+        // A whole text (a chunk that does not say the reply goes on) ends its turn once it is spoken: its
+        // last frame left, or (nothing audible) its message settled. Until then a cancel-all still cuts it.
+        const speaking = new Map<number, string>();
+        let seen = traffic.sent.length;
+        const noteFinished = () => {
+          for (; seen < traffic.sent.length; seen++) {
+            const s = traffic.sent[seen];
+            if (s.port === 0 && s.msg.complete === true) ledger.finished(s.msg.turnId as string);
           }
-        });
+          for (const [n, turn] of speaking) {
+            if (traffic.settled.has(n)) {
+              ledger.finished(turn);
+              speaking.delete(n);
+            }
+          }
+        };
+        await playSteps(
+          traffic,
+          steps,
+          scope,
+          refused,
+          ({ msg, at, control, turn }) => {
+            if (control) ledger.control(control.type, control.turnId, at);
+            else if (msg.stop === true) ledger.cancelOpen(at);
+            else {
+              // An announcement pre-empts what is being said (every other open turn is cut), unless its own
+              // turn was cancelled: then it is dropped, and a dropped message changes nothing.
+              if (msg.priority === true && !(turn && ledger.isCancelled(turn))) ledger.cancelOpen(at, turn);
+              if (turn) ledger.begun(turn);
+              if (turn && msg.complete !== false) speaking.set(traffic.received - 1, turn);
+            }
+          },
+          noteFinished,
+        );
         // Never stalls: after whatever came before, a fresh text is spoken to its last frame.
         const fresh = `${prefix}fresh`;
         traffic.receive({ topic: 'llm-chunk', payload: 'The lights are on.', turnId: fresh, complete: true });
