@@ -1,12 +1,12 @@
 /**
  * Sound devices on the virtual card (../shared/audio/vaudio.sh), per installed
- * backend: capture-callback interval jitter through the sound card versus the
- * bare backend stream, and interrupt-to-silence (audio heard after the cut, in
+ * backend: capture-callback interval jitter through the sound card (its stream
+ * in a device process) versus the bare backend stream in this process, and interrupt-to-silence (audio heard after the cut, in
  * a recording of the speaker) with our two-buffer queue versus handing the
  * whole reply to the device and clearing its queue.
  */
 import type { AudioBackend } from '../lib/audio-io/backend';
-import { availableBackends, loadBackend } from '../lib/audio-io/load-backend';
+import { availableBackends, loadBackend, loadNativeBackend } from '../lib/audio-io/load-backend';
 import { PlaybackQueue } from '../lib/audio-io/playback-queue';
 import { SoundCard } from '../lib/audio-io/sound-card';
 import { loudSpan, tone } from '../test/support/signal';
@@ -74,7 +74,7 @@ export async function run(): Promise<BenchRow[]> {
       const bench = `audio (${name})`;
 
       const bare = await captureTimes(async (onCapture) => {
-        const stream = backend.open({ sampleRate: CARD_RATE, framesPerBuffer: FPB, input: mic }, { capture: onCapture });
+        const stream = loadNativeBackend(name).open({ sampleRate: CARD_RATE, framesPerBuffer: FPB, input: mic }, { capture: onCapture });
         return () => stream.close();
       });
       const viaCard = await captureTimes(async (onCapture) => {

@@ -1,7 +1,7 @@
 import { RtAudio } from 'audify';
 import { bufferToInt16, int16ToBuffer } from '../audio/pcm';
 import { probeDevices } from './device-probe';
-import { DeviceError, pickDevice, type AudioBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
+import { DeviceError, pickDevice, type NativeBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
 
 // audify's enums are `declare const enum`s, which a per-file transpiler cannot inline.
 const API_PULSE = 4;
@@ -19,7 +19,7 @@ const DEAD_STREAM_WARNING = /audio (read|write) error/;
  * serves it too) because it names real devices; plain ALSA lists only
  * "Default ALSA Device" on most desktops. Elsewhere RtAudio picks the API.
  */
-export class AudifyBackend implements AudioBackend {
+export class AudifyBackend implements NativeBackend {
   readonly name = 'audify' as const;
   private api: number | undefined;
 

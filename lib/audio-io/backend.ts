@@ -47,11 +47,22 @@ export interface DeviceStream {
   close(): Promise<void>;
 }
 
+/** What the sound card uses: device lists, and streams that open asynchronously (in a device process). */
 export interface AudioBackend {
+  readonly name: BackendName;
+  /** Lists devices in a child process whose stderr is captured (device-probe.ts): quiet. */
+  probe(): Promise<AudioDevice[]>;
+  open(request: OpenRequest, handlers: StreamHandlers): Promise<DeviceStream>;
+}
+
+/**
+ * A native audio library, driven in the process that loaded it: the device
+ * process (device-main.ts), the probe, and benchmarks of the bare library.
+ */
+export interface NativeBackend {
   readonly name: BackendName;
   /** Lists devices in this process: the native libraries may print to stderr (see probe). */
   devices(): AudioDevice[];
-  /** Lists devices in a child process whose stderr is captured (device-probe.ts): quiet. */
   probe(): Promise<AudioDevice[]>;
   open(request: OpenRequest, handlers: StreamHandlers): DeviceStream;
 }

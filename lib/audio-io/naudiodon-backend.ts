@@ -1,5 +1,5 @@
 import { probeDevices } from './device-probe';
-import { DeviceError, pickDevice, type AudioBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
+import { DeviceError, pickDevice, type NativeBackend, type AudioDevice, type DeviceStream, type OpenRequest, type StreamHandlers } from './backend';
 import { Framer } from '../audio/framer';
 import { bufferToInt16, int16ToBuffer } from '../audio/pcm';
 
@@ -31,7 +31,7 @@ interface Naudiodon {
  * which would make every interrupt late: we set it to one device buffer and
  * write the next buffer only when PortAudio took the previous one.
  */
-export class NaudiodonBackend implements AudioBackend {
+export class NaudiodonBackend implements NativeBackend {
   readonly name = 'naudiodon' as const;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   private readonly pa = require('naudiodon') as Naudiodon;

@@ -2,8 +2,8 @@
 import { AudifyBackend } from './audify-backend';
 import type { BackendName } from './backend';
 import type { Probe } from './device-probe';
-import { loadBackend } from './load-backend';
+import { loadNativeBackend } from './load-backend';
 
-const backend = loadBackend(process.argv[2] as BackendName);
+const backend = loadNativeBackend(process.argv[2] as BackendName);
 const probe: Probe = { devices: backend.devices(), api: backend instanceof AudifyBackend ? backend.hostApi() : undefined };
 process.stdout.write(JSON.stringify(probe));

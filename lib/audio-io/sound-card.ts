@@ -147,7 +147,7 @@ export class SoundCard extends EventEmitter {
         if (output) pickDevice(found, this.settings.output, 'output');
       }
       this.opened = devices;
-      this.stream = backend.open(
+      this.stream = await backend.open(
         {
           sampleRate: this.settings.sampleRate,
           framesPerBuffer: this.framesPerBuffer,

@@ -5,9 +5,10 @@ import { float32ToInt16 } from '../../../lib/audio/pcm';
 import { resample } from '../../../lib/audio/resample';
 import { readWavMono } from '../../../lib/audio/wav';
 import type { BackendName } from '../../../lib/audio-io/backend';
-import { availableBackends, loadBackend } from '../../../lib/audio-io/load-backend';
+import { availableBackends, loadBackend, loadNativeBackend } from '../../../lib/audio-io/load-backend';
 import { PlaybackQueue, type TurnReport } from '../../../lib/audio-io/playback-queue';
 import { SoundCard, type CardState } from '../../../lib/audio-io/sound-card';
+import { deviceProcesses } from '../../support/engine-processes';
 import { TESTDATA } from '../../support/paths';
 import { findBetween, findInRecording, loudSpan, tone } from '../../support/signal';
 import { ALSA_NAMES, CARD_RATE, playIntoMic, recordSpeaker, startVirtualCard, stopVirtualCard, useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../../support/virtual-card';
@@ -68,7 +69,7 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
       });
 
       it('lists the virtual microphone and speaker by name', () => {
-        const devices = loadBackend(backend).devices();
+        const devices = loadNativeBackend(backend).devices();
         const { mic, speaker } = names(backend);
         assert.ok(devices.some((d) => d.name === mic && d.inputChannels > 0), JSON.stringify(devices));
         assert.ok(devices.some((d) => d.name === speaker && d.outputChannels > 0), JSON.stringify(devices));
@@ -177,13 +178,9 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
       });
 
       it('notices a device that vanishes mid-stream, and captures and plays again when it is back', async function () {
+        // Both backends: a stream that lost its device ends with its device process (naudiodon's reads
+        // and writes would otherwise wait forever on thread-pool threads, audify's close on libpulse).
         this.timeout(90_000);
-        if (backend === 'naudiodon') {
-          // Its reads and writes wait on Node thread-pool threads for a device that is gone, forever:
-          // the test process could never exit. Documented in docs/audio.md (use audify).
-          console.log('      skipped: naudiodon cannot let go of a vanished device');
-          this.skip();
-        }
         const clip = await speechClip();
         const card = openCard(backend, names(backend).mic, names(backend).speaker);
         const speaker = speakerOn(card);
@@ -229,6 +226,32 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         assert.ok(states.filter((s) => s.state === 'retrying').every((s) => s.err instanceof Error), 'every failure carries its error');
       });
 
+      it('runs its stream in a device process: a library that dies there costs a reopen, never this process', async function () {
+        this.timeout(60_000);
+        const card = openCard(backend, names(backend).mic, names(backend).speaker);
+        const states: CardState[] = [];
+        let lostWith: Error | undefined;
+        card.on('state', (state: CardState, err?: Error) => {
+          states.push(state);
+          if (state === 'retrying') lostWith = err;
+        });
+        let captures = 0;
+        const opened = untilState(card, 'open');
+        card.addInput(() => captures++);
+        await opened;
+        const [pid] = deviceProcesses();
+        assert.ok(pid, 'a device process holds the open stream');
+        process.kill(pid, 'SIGKILL');
+        await until(() => states.includes('retrying'), 5000, 'the card to notice its device process died');
+        assert.equal((lostWith as { code?: string } | undefined)?.code, 'DEVICE_LOST', String(lostWith));
+        await until(() => states.lastIndexOf('open') > states.indexOf('retrying'), 20_000, 'the card to reopen');
+        const before = captures;
+        await until(() => captures - before > 25, 10_000, 'captures after the reopen');
+        assert.equal(deviceProcesses().filter((p) => p === pid).length, 0);
+        await card.close();
+        await until(() => deviceProcesses().length === 0, 5000, 'no device process after close');
+      });
+
       it('opens and closes 100 times without leaking streams, threads or handles', async function () {
         this.timeout(180_000);
         const fds = () => readdirSync('/proc/self/fd').length;
@@ -248,6 +271,7 @@ describe('sound devices on the virtual sound card (PulseAudio null sinks)', func
         for (let i = 0; i < 100; i++) await cycle();
         await sleep(500);
         const after = { fds: fds(), threads: threads() };
+        assert.deepEqual(deviceProcesses(), [], 'every device process has ended');
         assert.ok(after.fds <= before.fds + 3, `file descriptors ${before.fds} -> ${after.fds}`);
         assert.ok(after.threads <= before.threads + 3, `threads ${before.threads} -> ${after.threads}`);
       });
