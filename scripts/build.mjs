@@ -33,6 +33,8 @@ function copyEditorFiles(dir) {
   }
 }
 copyEditorFiles(join(root, 'nodes'));
+// The browser satellite's page (plain HTML and JS, no build step), served by the sound-card node.
+cpSync(join(root, 'lib', 'browser-page'), join(dist, 'lib', 'browser-page'), { recursive: true });
 
 const examples = join(root, 'examples');
 rmSync(examples, { recursive: true, force: true });
