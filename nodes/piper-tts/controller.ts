@@ -37,6 +37,48 @@ interface Job {
   settle: (err?: Error) => void;
 }
 
+/** Frames sent per turn of the event loop: a few ms of Node-RED's work (send, deliver, the speaker's queue). */
+const FRAMES_PER_TICK = 8;
+
+/**
+ * A sentence's frames leave a few at a time, one batch per turn of the event
+ * loop: a 5 s sentence is 250 frames, and sending them in one go held
+ * Node-RED's event loop for 40-60 ms (every other flow waited). The first
+ * batch leaves at once; a cancel stops the rest from leaving at all.
+ */
+class FrameOutbox {
+  private readonly frames: Array<{ samples: Int16Array; text: string }> = [];
+  private next = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly emit: (samples: Int16Array, text: string) => void,
+    private readonly live: () => boolean,
+  ) {}
+
+  add(frames: Int16Array[], text: string): void {
+    for (const samples of frames) this.frames.push({ samples, text });
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves once every frame added so far has left (or the turn was cancelled). */
+  async drained(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.next < this.frames.length) {
+      if (!this.live()) break;
+      for (const end = Math.min(this.next + FRAMES_PER_TICK, this.frames.length); this.next < end; this.next++) {
+        const { samples, text } = this.frames[this.next];
+        this.emit(samples, text);
+      }
+      if (this.next < this.frames.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.frames.length = this.next = 0;
+  }
+}
+
 /**
  * The piper-tts node's behaviour: text chunks are spoken in order, audio
  * leaves in short frames as soon as each sentence is synthesised, and a
@@ -137,6 +179,7 @@ export class TtsController {
       firstAudioMs ??= performance.now() - job.queuedAt;
       held = audioFrame(samples, rate, { ...job.fields, text, complete: false });
     };
+    const outbox = new FrameOutbox(emit, live);
     this.out.status('busy', this.queue.length ? `speaking (${this.queue.length} queued)` : 'speaking…');
     try {
       const result = job.text
@@ -149,13 +192,15 @@ export class TtsController {
                 rate = s.sampleRate;
                 framer ??= Framer.forDuration(rate, this.settings.frameMs);
                 const pcm = float32ToInt16(s.samples);
-                for (const frame of framer.push(pcm)) emit(frame, s.text);
+                const frames = framer.push(pcm);
                 const rest = framer.flush();
-                if (rest) emit(rest, s.text);
+                if (rest) frames.push(rest);
+                outbox.add(frames, s.text);
               },
             },
           )
         : undefined;
+      await outbox.drained();
       if (!live()) return;
       if (!held && job.endsReply) {
         // Nothing audible in the reply's last chunk, but the speaker must still learn that the turn is complete.
