@@ -16,6 +16,20 @@ export default tseslint.config(
     languageOptions: { sourceType: 'script', globals: { window: 'readonly', $: 'readonly' } },
   },
   {
+    // The browser satellite's page: a plain script, and AudioWorklet modules (lib/browser-page).
+    files: ['lib/browser-page/voice.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'navigator', 'fetch', 'URL', 'URLSearchParams', 'WebSocket', 'AudioContext', 'AudioWorkletNode', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
+    files: ['lib/browser-page/*-worklet.js', 'lib/browser-page/resampler.js'],
+    languageOptions: { sourceType: 'module', globals: { AudioWorkletProcessor: 'readonly', registerProcessor: 'readonly', sampleRate: 'readonly', currentTime: 'readonly' } },
+  },
+  {
     // Node-RED constructors are plain functions; `const node = this` is the idiom its docs use.
     files: ['nodes/**/*.ts'],
     rules: { '@typescript-eslint/no-this-alias': 'off' },
