@@ -9,6 +9,9 @@ export type BackendName = 'audify' | 'naudiodon';
 
 export const BACKENDS: readonly BackendName[] = ['audify', 'naudiodon'];
 
+/** What a sound card can use: a native library, or a browser page over WebSocket (browser-room.ts). */
+export type CardBackendName = BackendName | 'browser';
+
 export interface AudioDevice {
   /** What the user picks and the config stores: names survive a reboot, numeric ids do not. */
   name: string;
@@ -49,7 +52,7 @@ export interface DeviceStream {
 
 /** What the sound card uses: device lists, and streams that open asynchronously (in a device process). */
 export interface AudioBackend {
-  readonly name: BackendName;
+  readonly name: CardBackendName;
   /** Lists devices in a child process whose stderr is captured (device-probe.ts): quiet. */
   probe(): Promise<AudioDevice[]>;
   open(request: OpenRequest, handlers: StreamHandlers): Promise<DeviceStream>;

@@ -8,6 +8,10 @@ export interface SoundCardSettings {
   /** Device names; '' = the system default. */
   input: string;
   output: string;
+  /** Where the card is (msg.room of what its mic-in sends, the only answers its speaker-out plays); '' or absent: no room. */
+  room?: string;
+  /** The status while the card opens, when opening can wait long (a browser card waits for its page). */
+  opening?: string;
 }
 
 /** What a speaker-out gives the card: where to send the stream, and the device's receipts. */

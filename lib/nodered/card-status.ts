@@ -11,7 +11,7 @@ import { Status } from './status';
 export function followCard(node: Node, card: SoundCard, onOpen: () => void): () => void {
   let lastError = '';
   const listener = (state: CardState, err?: Error) => {
-    if (state === 'opening') node.status(Status.waiting('opening device'));
+    if (state === 'opening') node.status(Status.waiting(card.settings.opening ?? 'opening device'));
     if (state === 'open') {
       lastError = '';
       onOpen();

@@ -14,6 +14,7 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const config = migrate(raw, MIGRATIONS);
     const card = config.source === 'device' ? cardOf(RED, config.card) : undefined;
+    const room = card?.settings.room;
     let unfollow = (): void => undefined;
 
     const source = (): MicSource => {
@@ -34,7 +35,8 @@ export = function register(RED: NodeAPI): void {
     const controller = new MicController(
       source,
       {
-        audio: (m) => node.send(m),
+        // A card in a room (a browser satellite) tags its audio: asr copies the room onto what it hears.
+        audio: (m) => node.send(room ? Object.assign(m, { room }) : m),
         status: (kind, text) => node.status(Status[kind](text)),
       },
       config.frameMs,

@@ -2,13 +2,15 @@ import type { Node, NodeAPI } from 'node-red';
 import { logNativeNoiseTo } from '../../lib/audio-io/device-probe';
 import { loadBackend, availableBackends } from '../../lib/audio-io/load-backend';
 import { SoundCard } from '../../lib/audio-io/sound-card';
-import { BACKENDS, type BackendName } from '../../lib/audio-io/backend';
+import { BACKENDS, DeviceError, type AudioBackend, type BackendName } from '../../lib/audio-io/backend';
+import { BrowserRoom } from '../../lib/audio-io/browser-room';
+import { browserServer } from '../../lib/audio-io/browser-server';
 import { onClose } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
-import { MIGRATIONS, type SoundCardConfig } from './config';
+import { MIGRATIONS, type SoundCardConfig, type SoundCardCredentials } from './config';
 
 /** A sound-card config node as mic-in and speaker-out see it (nodes/sound-card/card-node.ts). */
-type SoundCardNode = Node & { card: SoundCard };
+type SoundCardNode = Node<SoundCardCredentials> & { card: SoundCard };
 
 const isBackend = (v: unknown): v is BackendName => typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
 
@@ -19,16 +21,34 @@ export = function register(RED: NodeAPI): void {
   function SoundCardConfigNode(this: SoundCardNode, raw: SoundCardConfig) {
     RED.nodes.createNode(this, raw);
     const config = migrate(raw, MIGRATIONS);
-    this.card = new SoundCard(() => loadBackend(config.backend), {
-      input: config.input,
-      output: config.output,
-      sampleRate: config.sampleRate,
-      frameMs: config.frameMs,
+    const settings = { input: config.input, output: config.output, sampleRate: config.sampleRate, frameMs: config.frameMs, room: config.room };
+    if (config.backend !== 'browser') {
+      this.card = new SoundCard(() => loadBackend(config.backend as BackendName), settings);
+      onClose(this, () => this.card.close());
+      return;
+    }
+    // A browser card: its page is served while the node runs; the card opens when a page of the room starts.
+    let backend: () => AudioBackend;
+    let stopServing = (): void => undefined;
+    try {
+      const root = RED.settings.httpNodeRoot as string | false | undefined;
+      if (root === false) throw new DeviceError('NO_BACKEND', 'the browser backend needs HTTP nodes, and httpNodeRoot is false in settings.js', 'no HTTP nodes');
+      const room = new BrowserRoom(config.room, { sampleRate: config.sampleRate, frameSamples: Math.round((config.sampleRate * config.frameMs) / 1000) }, this.credentials?.token ?? '');
+      stopServing = browserServer({ server: RED.server, httpNode: RED.httpNode, httpNodeRoot: root ?? '/' }).add(room);
+      backend = () => room;
+    } catch (err) {
+      backend = () => {
+        throw err;
+      };
+    }
+    this.card = new SoundCard(backend, { ...settings, opening: 'waiting for browser' });
+    onClose(this, () => {
+      stopServing();
+      return this.card.close();
     });
-    onClose(this, () => this.card.close());
   }
 
-  RED.nodes.registerType('sound-card', SoundCardConfigNode as never);
+  RED.nodes.registerType('sound-card', SoundCardConfigNode as never, { credentials: { token: { type: 'password' } } });
 
   // Devices for the editor's dropdowns. Listing opens the audio system: admin only.
   RED.httpAdmin.get('/realtime-voice/audio-devices', RED.auth.needsPermission('sound-card.read'), async (req, res) => {

@@ -18,14 +18,16 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const config = migrate(raw, MIGRATIONS);
     const card = config.sink === 'device' ? cardOf(RED, config.card) : undefined;
+    /** A card in a room plays only that room's messages, and those that name none (an announcement for all). */
+    const room = card?.settings.room;
     const sampleRate = card ? card.settings.sampleRate : config.wavRate;
     const framesPerBuffer = card ? card.framesPerBuffer : Math.round((config.wavRate * WAV_BUFFER_MS) / 1000);
 
     const controller: SpeakerController = new SpeakerController(
       { sampleRate, enqueue: (item) => queue.enqueue(item), cancel: (match) => queue.cancel(match) },
       {
-        control: (m) => node.send([m, null]),
-        metrics: (m) => node.send([null, m]),
+        control: (m) => node.send([room ? Object.assign(m, { room }) : m, null]),
+        metrics: (m) => node.send([null, room ? Object.assign(m, { room }) : m]),
         status: (kind, text) => node.status(Status[kind](text)),
       },
     );
@@ -45,7 +47,11 @@ export = function register(RED: NodeAPI): void {
       node.error(new Error(config.sink === 'wav' ? 'speaker-out: no WAV file set' : 'speaker-out needs a sound card: pick or add a sound-card config node'));
     }
 
-    onInput(node, (msg) => controller.handle(msg as unknown as Record<string, unknown>));
+    onInput(node, (msg) => {
+      const to = (msg as { room?: unknown }).room;
+      if (room && typeof to === 'string' && to !== '' && to !== room) return;
+      controller.handle(msg as unknown as Record<string, unknown>);
+    });
     onClose(node, () => {
       queue.cancel(() => true);
       queue.close();
