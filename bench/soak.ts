@@ -38,6 +38,12 @@ export async function run(): Promise<BenchRow[]> {
     return [
       { bench, metric: 'RSS growth after warm-up, this process + engine processes', value: rssGrowthMb(result, warmUpS, 'totalRssMb'), unit: 'MB', goal: '<= 20' },
       { bench, metric: 'RSS growth after warm-up, this process', value: rssGrowthMb(result, warmUpS, 'mainRssMb'), unit: 'MB', goal: '<= 20' },
+      ...(result.settled.warm && result.settled.end
+        ? [
+            { bench, metric: 'JS heap growth after warm-up, this process, after a full GC', value: result.settled.end.heapMb - result.settled.warm.heapMb, unit: 'MB' },
+            { bench, metric: 'RSS growth after warm-up, this process, after a full GC', value: result.settled.end.rssMb - result.settled.warm.rssMb, unit: 'MB', goal: '<= 20' },
+          ]
+        : []),
       { bench, metric: 'event-loop lag p99 after warm-up', value: result.lagP99Ms, unit: 'ms', goal: '<= 10' },
       { bench, metric: 'event-loop lag max after warm-up', value: result.lagMaxMs, unit: 'ms' },
       { bench, metric: `turns (${JSON.stringify(result.turns)})`, value: turns, unit: 'turns' },

@@ -15,6 +15,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import helper from 'node-red-node-test-helper';
 import { SPEECH_RATE } from '../../lib/audio/format';
 import { encodeWav, readWavMono } from '../../lib/audio/wav';
@@ -62,6 +64,17 @@ export interface SoakSample {
   engines: number;
 }
 
+/** This process right after a full garbage collection: what it really holds, free of GC timing. */
+export interface Settled {
+  atS: number;
+  heapMb: number;
+  /** What V8 holds for its heap, used or not: fragmentation shows as heapTotal growing over a flat heap. */
+  heapTotalMb: number;
+  /** Buffers and other memory JS objects own outside the heap (audio frames). */
+  externalMb: number;
+  rssMb: number;
+}
+
 export interface Redeploy {
   atS: number;
   handles: number;
@@ -77,6 +90,8 @@ export interface SoakResult {
   /** Turns started but never spoken to their end (or cut), and turns spoken more than once. */
   lost: string[];
   twice: string[];
+  /** After a full GC at the end of warm-up and at the end: a JS leak shows in the heap, a native one in RSS. */
+  settled: { warm?: Settled; end?: Settled };
   /** Over the whole run, warm-up excluded. */
   lagP99Ms: number;
   lagMaxMs: number;
@@ -115,6 +130,12 @@ function forgetSpiedCalls(): void {
   const node = require('@node-red/runtime/lib/nodes/Node').prototype as Record<string, { resetHistory?: () => void }>;
   for (const method of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) node[method]?.resetHistory?.();
   (helper.log() as unknown as { resetHistory?: () => void }).resetHistory?.();
+}
+
+/** A full GC on demand, without asking whoever runs this to start Node with --expose-gc. */
+function fullGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
@@ -228,6 +249,15 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
   const redeploys: Redeploy[] = [];
   const samples: SoakSample[] = [];
   const t0 = Date.now();
+  const gc = fullGc();
+  const settled: SoakResult['settled'] = {};
+  const settle = (): Settled => {
+    forgetSpiedCalls();
+    gc();
+    const m = process.memoryUsage();
+    const mb = (bytes: number) => bytes / 2 ** 20;
+    return { atS: (Date.now() - t0) / 1000, heapMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), rssMb: mb(m.rss) };
+  };
   const window = monitorEventLoopDelay({ resolution: 5 });
   const whole = monitorEventLoopDelay({ resolution: 5 });
   window.enable();
@@ -246,7 +276,11 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
       engines: children.length,
     });
     window.reset();
-    if (atS * 1000 >= settings.warmUpMs && !whole.count) whole.enable();
+    if (atS * 1000 >= settings.warmUpMs && !whole.count) {
+      // The GC pause falls before the lag measured after warm-up starts.
+      settled.warm = settle();
+      whole.enable();
+    }
     const s = samples.at(-1)!;
     onProgress(`${atS.toFixed(0)} s: rss ${s.totalRssMb.toFixed(0)} MB (main ${s.mainRssMb.toFixed(0)}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, turns ${JSON.stringify(turns)}, lost ${lost.length}`);
   }, settings.sampleEveryMs);
@@ -270,6 +304,7 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
         nextRedeploy += settings.redeployEveryMs;
       }
     }
+    settled.end = settle();
   } finally {
     clearInterval(sampler);
     window.disable();
@@ -277,7 +312,7 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
     await helper.unload();
   }
   const twice = [...ledger.started].filter(([, n]) => n > 1).map(([turn, n]) => `${turn} (${n} times)`);
-  return { samples, start, redeploys, turns, lost, twice, lagP99Ms: whole.percentile(99) / 1e6, lagMaxMs: whole.max / 1e6 };
+  return { samples, start, redeploys, turns, lost, twice, settled, lagP99Ms: whole.percentile(99) / 1e6, lagMaxMs: whole.max / 1e6 };
 }
 
 /** RSS growth after warm-up: the last minute's median against the first minute's after warm-up. */
