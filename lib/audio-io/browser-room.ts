@@ -61,6 +61,8 @@ export class BrowserRoom implements AudioBackend {
       throw new DeviceError('OPEN_FAILED', `room "${this.room}" serves ${this.format.frameSamples} samples at ${this.format.sampleRate} Hz, not ${request.framesPerBuffer} at ${request.sampleRate}`);
     }
     const session = this.session?.ready ? this.session : await this.nextSession();
+    // The page's hello and its next messages can arrive in one read: it may have broken the protocol already.
+    if (!session.ready) throw session.failure ?? gone(session.room);
     return new BrowserStream(session, request, handlers);
   }
 
@@ -79,12 +81,13 @@ export class BrowserRoom implements AudioBackend {
   }
 }
 
+const gone = (room: string): DeviceError => new DeviceError('DEVICE_LOST', `the browser page of room "${room}" went away (closed, reloaded or offline)`, 'waiting for browser');
+
 /** The card's stream on one page: ends when the page goes, and then says why. */
 class BrowserStream implements DeviceStream {
   readonly sampleRate: number;
   readonly framesPerBuffer: number;
   private open = true;
-  private failure: Error | undefined;
 
   constructor(
     private readonly session: BrowserSession,
@@ -98,21 +101,18 @@ class BrowserStream implements DeviceStream {
       if (wantsCapture) handlers.capture?.(samples);
     };
     this.onPlayed = () => handlers.played?.();
-    this.onFailed = (err) => (this.failure = err);
     this.onClosed = () => {
       if (!this.open) return;
       this.open = false;
-      handlers.error?.(this.failure ?? new DeviceError('DEVICE_LOST', `the browser page of room "${session.room}" went away (closed, reloaded or offline)`, 'waiting for browser'));
+      handlers.error?.(session.failure ?? gone(session.room));
     };
     session.on('capture', this.onCapture);
     session.on('played', this.onPlayed);
-    session.on('failed', this.onFailed);
     session.once('closed', this.onClosed);
   }
 
   private readonly onCapture: (samples: Int16Array) => void;
   private readonly onPlayed: () => void;
-  private readonly onFailed: (err: Error) => void;
   private readonly onClosed: () => void;
 
   write(samples: Int16Array): void {
@@ -129,7 +129,6 @@ class BrowserStream implements DeviceStream {
     // The page stays connected: a reopen (a node added, a redeploy of the users) takes it again at once.
     this.session.off('capture', this.onCapture);
     this.session.off('played', this.onPlayed);
-    this.session.off('failed', this.onFailed);
     this.session.off('closed', this.onClosed);
     // What the page still holds was this stream's: its receipts must not count for the next one.
     this.session.clear();

@@ -44,6 +44,8 @@ export class BrowserSession extends EventEmitter {
   /** Playback: frames sent since the last clear and not yet receipted, and the clear they belong to. */
   private outstanding = 0;
   private epoch = 0;
+  /** Why the session ended, when the page broke the protocol. */
+  failure: Error | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -157,6 +159,7 @@ export class BrowserSession extends EventEmitter {
 
   private fail(code: number, errorCode: string, statusText: string, message: string): void {
     const err = new BrowserSessionError(`room "${this.room}": ${message}`, errorCode, statusText);
+    this.failure = err;
     this.sendJson({ type: 'error', code: errorCode, message });
     this.emit('failed', err);
     this.close(code, message);
