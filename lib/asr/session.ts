@@ -7,13 +7,23 @@
  */
 import { AudioHistory } from '../audio/history';
 import { MAX_FRAME_SECONDS } from '../audio/format';
-import { VAD_SAMPLE_RATE, type SileroVad, type SpeechEnd, type VadEvent } from '../vad/silero-vad';
+import type { TurnCheck, TurnEndEvent, TurnEvent } from '../turn/turn-end';
+import { VAD_SAMPLE_RATE, type VadSettings } from '../vad/silero-vad';
 import type { Recognizer } from './recognizers';
 
 /** Positions count 16 kHz samples from the first one the engine received. */
 export type AsrEvent =
   | { type: 'speech-start'; utterance: number; start: number; at: number }
-  | { type: 'speech-end'; utterance: number; start: number; end: number; at: number; reason: SpeechEnd['reason'] }
+  | {
+      type: 'speech-end';
+      utterance: number;
+      start: number;
+      end: number;
+      at: number;
+      reason: TurnEndEvent['reason'];
+      /** The turn model's last verdict on the turn, when it was asked. */
+      turn?: TurnCheck;
+    }
   | { type: 'partial'; utterance: number; text: string; /** audio heard up to here */ at: number }
   | {
       type: 'final';
@@ -31,10 +41,18 @@ export type AsrEvent =
 
 export type Emit = (e: AsrEvent) => void;
 
+/** Where utterances start and end: SileroVad (silence ends them) or TurnEnd (the turn model does). */
+export interface Segmenter {
+  readonly settings: VadSettings;
+  readonly position: number;
+  push(samples: Float32Array): TurnEvent[] | Promise<TurnEvent[]>;
+  flush(): TurnEvent[];
+}
+
 type Task =
   | { kind: 'begin'; utterance: number }
   | { kind: 'accept'; utterance: number; samples: Float32Array; at: number }
-  | { kind: 'finish'; utterance: number; end: SpeechEnd };
+  | { kind: 'finish'; utterance: number; end: TurnEndEvent };
 
 export class AsrSession {
   private nextUtterance = 1;
@@ -48,16 +66,16 @@ export class AsrSession {
   private partial = { utterance: 0, text: '', sent: '', at: 0 };
 
   constructor(
-    private readonly vad: SileroVad,
+    private readonly vad: Segmenter,
     private readonly recognizer?: Recognizer,
   ) {
     // The onset is dated about min speech + 100 ms back, from the end of a frame of up to MAX_FRAME_SECONDS.
     if (recognizer?.streaming) this.history = new AudioHistory(VAD_SAMPLE_RATE, MAX_FRAME_SECONDS + vad.settings.minSpeech + 1);
   }
 
-  audio(samples: Float32Array, emit: Emit): void {
+  async audio(samples: Float32Array, emit: Emit): Promise<void> {
     this.history?.push(samples);
-    this.handle(this.vad.push(samples), samples, emit);
+    this.handle(await this.vad.push(samples), samples, emit);
   }
 
   /** The end of the stream: an utterance in progress ends now. */
@@ -78,7 +96,7 @@ export class AsrSession {
     this.sendPartial(emit);
   }
 
-  private handle(events: VadEvent[], samples: Float32Array | undefined, emit: Emit): void {
+  private handle(events: TurnEvent[], samples: Float32Array | undefined, emit: Emit): void {
     const streaming = this.recognizer?.streaming ?? false;
     let fed = false;
     for (const e of events) {
@@ -93,7 +111,7 @@ export class AsrSession {
       }
       const utterance = this.open ?? this.nextUtterance++;
       this.open = undefined;
-      emit({ type: 'speech-end', utterance, start: e.start, end: e.end, at: e.at, reason: e.reason });
+      emit({ type: 'speech-end', utterance, start: e.start, end: e.end, at: e.at, reason: e.reason, ...(e.turn ? { turn: e.turn } : {}) });
       if (!this.recognizer) continue;
       if (streaming && samples && !fed) this.schedule({ kind: 'accept', utterance, samples, at: e.at }, emit);
       fed = true;

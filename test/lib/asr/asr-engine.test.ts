@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import type { AsrEvent, AsrOptions } from '../../../lib/asr/asr-engine';
 import { EngineHost } from '../../../lib/engine/host';
 import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
+import { SMART_TURN, installedModel } from '../../support/real-models';
+import { MAKE_TEST_VENV } from '../../support/test-venv';
 import { TEST_VAD } from '../../support/vad';
+import { turnClips } from '../turn/turn-clips';
 import { clip, RATE } from '../vad/clips';
 
 const ENGINE = require.resolve('../../../lib/asr/asr-engine');
@@ -172,6 +175,44 @@ describe('asr engine in a worker (real Silero VAD, tiny sherpa-onnx recognisers)
     assert.equal(await minutes(55), 0);
     const grownMb = (process.memoryUsage().rss - rss) / 1e6;
     assert.ok(grownMb < 30, `grew ${grownMb.toFixed(1)} MB over 55 min of audio`);
+  });
+
+  it('turn model: a sentence paused in the middle is one utterance, ended by the model, not by the 0.5 s silence', async function () {
+    const turnDir = installedModel(SMART_TURN);
+    if (!turnDir) {
+      console.log(`      skipped: no model (${SMART_TURN}; run: ${MAKE_TEST_VENV})`);
+      this.skip();
+    }
+    // "Lord, but I'm glad to" (heard as unfinished), 0.7 s of silence, "Will we ever forget it." (finished).
+    const clips = await turnClips();
+    const first = clips.find((c) => c.words === "Lord, but I'm glad to")!;
+    const second = clips.find((c) => c.words === 'Will we ever forget it.')!;
+    const head = first.audio.subarray(0, first.lastWord + Math.round(0.7 * RATE));
+    const audio = new Float32Array(head.length + second.audio.length - RATE);
+    audio.set(head);
+    audio.set(second.audio.subarray(RATE), head.length);
+    await start({ modelDir: offline, turn: { model: join(turnDir, 'smart-turn-v3.2-cpu.onnx'), pause: 0.2, timeout: 1.2 } });
+    const events = await feed(host, audio, false);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['speech-start', 'speech-end', 'final'],
+    );
+    const [begin, end, final] = events as [Of<'speech-start'>, Of<'speech-end'>, Of<'final'>];
+    assert.equal(end.reason, 'turn-model');
+    assert.ok(end.turn && end.turn.probability > 0.5 && end.turn.checks >= 2, JSON.stringify(end.turn));
+    const lastWord = head.length - RATE + second.lastWord;
+    assert.ok(end.at - lastWord <= 0.25 * RATE, `decided ${((end.at - lastWord) / RATE) * 1000} ms after the last word`);
+    assert.ok(begin.start < first.lastWord && end.end >= lastWord - 0.05 * RATE, 'the utterance spans both pieces');
+    assert.equal(final.end - final.start, end.end - end.start);
+
+    // The same audio by silence alone: two utterances.
+    await host.close();
+    await start({ modelDir: offline });
+    assert.equal(of(await feed(host, audio, false), 'speech-end').length, 2);
+  });
+
+  it('refuses a turn model that is not there, naming the command that installs it', async () => {
+    await assert.rejects(start({ turn: { model: join(dir, 'no-turn.onnx'), pause: 0.2, timeout: 1.2 } }), { code: 'TURN_MODEL_MISSING', message: /Smart Turn model not found/ });
   });
 
   it('refuses what sherpa-onnx would end the process on, with the reason', async () => {
