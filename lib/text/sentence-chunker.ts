@@ -26,7 +26,15 @@ export interface ChunkerOptions {
   maxChars?: number;
   /** The same limit for the first chunk of a turn, smaller so speech starts sooner. */
   firstMaxChars?: number;
+  /**
+   * The first chunk of a turn ends at its first clause break (comma, semicolon,
+   * colon, dash) once it holds this many words: "Sure, the kitchen light is on,"
+   * is spoken while the rest is still being generated. 0: only at a sentence end.
+   */
+  firstClauseWords?: number;
 }
+
+const earliest = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
@@ -35,10 +43,12 @@ export class SentenceChunker {
   private emitted = 0;
   private readonly maxChars: number;
   private readonly firstMaxChars: number;
+  private readonly firstClauseWords: number;
 
   constructor(options: ChunkerOptions = {}) {
     this.maxChars = options.maxChars ?? 200;
     this.firstMaxChars = options.firstMaxChars ?? this.maxChars;
+    this.firstClauseWords = options.firstClauseWords ?? 0;
   }
 
   /** Adds streamed text; returns the chunks it completed (trimmed, never empty). */
@@ -46,8 +56,9 @@ export class SentenceChunker {
     this.buffer += text;
     const out: string[] = [];
     for (;;) {
-      const end = this.sentenceEnd();
-      const limit = this.emitted === 0 ? this.firstMaxChars : this.maxChars;
+      const first = this.emitted === 0;
+      const end = earliest(this.sentenceEnd(), first ? this.firstClause() : undefined);
+      const limit = first ? this.firstMaxChars : this.maxChars;
       const cut = end ?? (this.buffer.length > limit ? this.clauseEnd(limit) : undefined);
       if (cut === undefined) break;
       this.take(cut, out);
@@ -114,6 +125,20 @@ export class SentenceChunker {
         }
       }
       return j;
+    }
+    return undefined;
+  }
+
+  /** Index just past the first clause break that follows enough words (firstClauseWords), once the next character shows it is one. */
+  private firstClause(): number | undefined {
+    if (this.firstClauseWords <= 0) return undefined;
+    const b = this.buffer;
+    for (let i = 1; i < b.length; i++) {
+      const cjk = CJK_CLAUSE_BREAKS.includes(b[i]);
+      if (!cjk && !CLAUSE_BREAKS.includes(b[i])) continue;
+      // "1,250" or "3:30" is no break; a break at the very end is decided by the next character.
+      if (!cjk && (i + 1 >= b.length || !/\s/.test(b[i + 1]))) continue;
+      if (b.slice(0, i).trim().split(/\s+/).length >= this.firstClauseWords) return i + 1;
     }
     return undefined;
   }

@@ -124,7 +124,8 @@ export function controllerSettings(config: LlamaLlmConfig): LlmSettings {
     style: styleText(config.style, config.customStyle),
     // top-k / top-p at llama.cpp's own defaults: the style prompt, not the sampler, shapes the voice.
     sampling: { maxTokens: config.maxTokens, temperature: config.temperature, topK: 40, topP: 0.95, lowLatency: config.lowLatency },
-    chunker: { firstMaxChars: config.firstChunkChars, maxChars: config.maxChunkChars },
+    // The first words are spoken at the reply's first clause of 3 words or more, not at its first full stop.
+    chunker: { firstMaxChars: config.firstChunkChars, maxChars: config.maxChunkChars, firstClauseWords: 3 },
     maxInputChars: MAX_INPUT_CHARS,
     fallbackReply: config.fallbackReply.trim(),
     tools: nodeTools(config.tools),

@@ -85,6 +85,22 @@ describe('SentenceChunker', () => {
     assert.equal(out.join(' '), text);
   });
 
+  it('ends the first chunk at its first clause break of at least firstClauseWords words, then goes by sentences', () => {
+    const text = 'Sure, the kitchen light is on, and the heating is set to twenty one. Anything else, then?';
+    assert.deepEqual(chunk(text, { firstClauseWords: 3 }), ['Sure, the kitchen light is on,', 'and the heating is set to twenty one.', 'Anything else, then?']);
+    // Not a clause break: numbers with a comma or colon; a sentence that ends first is cut as a sentence.
+    assert.deepEqual(chunk('It is 3:30 and 1,250 people wait, so hurry. Ok.', { firstClauseWords: 3 }), ['It is 3:30 and 1,250 people wait,', 'so hurry.', 'Ok.']);
+    assert.deepEqual(chunk('Yes. The light is on, now.', { firstClauseWords: 3 }), ['Yes.', 'The light is on, now.']);
+    // Off by default: the same text as one sentence.
+    assert.equal(chunk(text)[0], 'Sure, the kitchen light is on, and the heating is set to twenty one.');
+  });
+
+  it('decides a clause break at the end of what arrived only when the next character comes', () => {
+    const c = new SentenceChunker({ firstClauseWords: 3 });
+    assert.deepEqual(c.push('The light is on,'), []);
+    assert.deepEqual(c.push(' and'), ['The light is on,']);
+  });
+
   it('falls back to the last space when a long clause has no break', () => {
     const out = chunk('a'.repeat(10) + ' ' + 'b'.repeat(10) + ' ' + 'c'.repeat(10), { maxChars: 15 });
     assert.deepEqual(out, ['aaaaaaaaaa', 'bbbbbbbbbb', 'cccccccccc']);

@@ -171,7 +171,7 @@ describe('llama-llm settings', () => {
     const c = migrate({ id: 'n', type: 'llama-llm', z: 'f', name: '', style: 'custom', customStyle: 'Talk like a pirate.' } as unknown as LlamaLlmConfig, MIGRATIONS);
     const s = controllerSettings(c);
     assert.equal(s.style, 'Talk like a pirate.');
-    assert.deepEqual(s.chunker, { firstMaxChars: 60, maxChars: 200 });
+    assert.deepEqual(s.chunker, { firstMaxChars: 60, maxChars: 200, firstClauseWords: 3 });
     assert.equal(s.sampling.lowLatency, true);
   });
 
