@@ -1,7 +1,8 @@
 /**
  * llama-llm: first-token latency and tokens/s through the node's controller
  * versus node-llama-cpp called bare, same model and settings, same process.
- * Also how fast an interrupt stops a generation, and the sentence chunker's
+ * Also how fast an interrupt stops a generation, when the first TTS chunk is
+ * ready (first clause against sentences only), and the sentence chunker's
  * cost per token. The model: $BENCH_GGUF, else gemma-3-270m when installed in
  * $VOICE_MODELS_DIR (scripts/test-models.sh), else stories260K. Where a
  * llama-server exists ($LLAMA_SERVER_BIN or on the PATH), the node's server
@@ -132,6 +133,37 @@ async function interruptLatency(): Promise<number[]> {
   return times;
 }
 
+/** Questions a voice assistant gets: their replies' first chunk is what the user waits for. */
+const VOICE_QUESTIONS = ['Is the kitchen light on?', 'What should I cook tonight?', 'How warm is it outside?', 'Can you remind me to call mum?', 'What time is it in Tokyo?', 'Tell me about the moon.', 'Should I take an umbrella?', 'What is a good name for a cat?', 'How do I boil an egg?', 'Play some music, please.'];
+
+/**
+ * First chunk ready, from the first token: the node's chunker (first clause of
+ * three words) against sentences only, replayed on the same recorded stream
+ * of each reply (text pieces with their arrival times), so both see the very
+ * same generation.
+ */
+async function firstChunkAfterFirstToken(): Promise<{ clause: number[]; sentence: number[] }> {
+  const engine = new EmbeddedEngine({ modelPath: MODEL, threads: THREADS, contextSize: 512 });
+  await engine.start([{ role: 'user', content: 'Hello' }]);
+  const clause: number[] = [];
+  const sentence: number[] = [];
+  const sampling = { maxTokens: MAX_TOKENS, temperature: 0, topK: 40, topP: 0.95, lowLatency: true };
+  for (const question of VOICE_QUESTIONS) {
+    const pieces: Array<{ at: number; text: string }> = [];
+    await engine.generate({ messages: [{ role: 'user', content: question }], sampling, signal: new AbortController().signal, onText: (text) => pieces.push({ at: performance.now(), text }) });
+    if (!pieces.length) continue;
+    const ready = (firstClauseWords: number) => {
+      const chunker = new SentenceChunker({ firstMaxChars: 60, maxChars: 200, firstClauseWords });
+      // The reply's end counts as ready: then the whole reply is its first chunk.
+      return (pieces.find((p) => chunker.push(p.text).length > 0) ?? pieces.at(-1)!).at - pieces[0].at;
+    };
+    clause.push(ready(3));
+    sentence.push(ready(0));
+  }
+  await engine.close();
+  return { clause, sentence };
+}
+
 function chunkerCost(): number {
   const text = 'Dr. Smith said the lights are on, e.g. in the kitchen. The heating is at 21.5 degrees! Anything else? 好的。 ';
   const pieces = text.repeat(200).match(/.{1,3}/gsu) ?? [];
@@ -162,6 +194,7 @@ export async function run(): Promise<BenchRow[]> {
   const n = await throughNode(new EmbeddedEngine({ modelPath: MODEL, threads: THREADS, contextSize: 512 }));
   const s = await throughServer();
   const stop = await interruptLatency();
+  const first = await firstChunkAfterFirstToken();
   const bench = `llm (${MODEL_NAME}, ${THREADS} thread${THREADS > 1 ? 's' : ''})`;
   return [
     { bench, metric: 'first token, node vs bare, median of 10', value: median(n.firstMs), unit: 'ms', baseline: median(b.firstMs), goal: 'ratio <= 1.1' },
@@ -173,6 +206,7 @@ export async function run(): Promise<BenchRow[]> {
         ]
       : []),
     { bench, metric: 'interrupt → generation stopped (median)', value: median(stop), unit: 'ms', goal: '<= 20 ms' },
+    { bench, metric: `first TTS chunk ready after the first token, first clause vs sentence only (median of ${first.clause.length})`, value: median(first.clause), unit: 'ms', baseline: median(first.sentence) },
     { bench: 'sentence chunker', metric: 'cost per 3-char token', value: chunkerCost(), unit: 'µs' },
   ];
 }
