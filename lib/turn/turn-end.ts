@@ -12,6 +12,7 @@
  * silence ends it anyway. The model is asked once per pause.
  */
 import { AudioHistory } from '../audio/history';
+import { CodedError } from '../coded-error';
 import { SileroVad, VAD_SAMPLE_RATE, type SpeechEnd, type SpeechStart, type VadSettings } from '../vad/silero-vad';
 import { FRAME, PauseTracker } from './pause';
 import type { SmartTurn } from './smart-turn';
@@ -76,6 +77,7 @@ export class TurnEnd {
     private readonly model: SmartTurn,
     private readonly turnSettings: TurnSettings = TURN_DEFAULTS,
   ) {
+    checkSettings(turnSettings);
     this.vad = new SileroVad({ ...vad, minSilence: turnSettings.pause });
     // The VAD's min silence is ours; the user's is the timeout's business.
     this.settings = { ...this.vad.settings, minSilence: turnSettings.timeout };
@@ -176,4 +178,10 @@ export class TurnEnd {
     const samples = fromStart.slice(0, Math.max(0, end - turn.start));
     events.push({ type: 'speech-end', start: turn.start, end: turn.start + samples.length, at, samples, reason, ...(turn.check ? { turn: turn.check } : {}) });
   }
+}
+
+function checkSettings({ pause, timeout }: TurnSettings): void {
+  const bad = (what: string) => new CodedError(`turn setting out of range: ${what}`, 'BAD_SETTING', 'bad turn setting');
+  if (!(pause > 0 && pause <= 2)) throw bad(`pause ${pause} s (expected above 0, at most 2)`);
+  if (!(timeout > pause && timeout <= 30)) throw bad(`timeout ${timeout} s (expected above the pause, ${pause} s, at most 30)`);
 }

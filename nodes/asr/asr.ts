@@ -1,7 +1,9 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { AsrEvent, AsrOptions } from '../../lib/asr/asr-engine';
 import { MAX_FRAME_SECONDS } from '../../lib/audio/format';
-import { modelChoices } from '../../lib/models/installed';
+import { installedModels, modelChoices } from '../../lib/models/installed';
+import { pullCommand } from '../../lib/models/command';
+import { TURN_DEFAULTS } from '../../lib/turn/turn-end';
 import { chosenModel, engineNode } from '../../lib/nodered/engine-node';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
@@ -13,10 +15,14 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, raw);
     const node = this;
     const config = migrate(raw, MIGRATIONS);
+    // The turn model when asked for and installed; without it, silence ends turns (said once, in the debug sidebar).
+    const turnModel = config.endOfTurn === 'turn-model' ? installedModels('turn')[0]?.path : undefined;
+    if (config.endOfTurn === 'turn-model' && !turnModel) node.warn(`no turn model installed: turns end after ${config.minSilence} s of silence (run "${pullCommand('turn-smart-turn-v3')}" for end of turn by a turn model)`);
     const options: AsrOptions = {
       vad: { model: chosenModel(config.vadModel, 'vad'), threshold: config.vadThreshold, minSpeech: config.minSpeech, minSilence: config.minSilence, maxSpeech: config.maxSpeech },
       modelDir: chosenModel(config.modelDir, 'asr'),
       language: config.language.trim(),
+      ...(turnModel ? { turn: { model: turnModel, pause: TURN_DEFAULTS.pause, timeout: config.turnTimeout } } : {}),
     };
     engineNode(
       node,

@@ -1,4 +1,5 @@
 import type { AsrEvent, AsrInfo } from '../../lib/asr/asr-engine';
+import type { TurnCheck } from '../../lib/turn/turn-end';
 import { SPEECH_RATE } from '../../lib/audio/format';
 import { AudioInlet } from '../../lib/audio/inlet';
 import { validateAudioMessage } from '../../lib/audio/validate';
@@ -53,7 +54,7 @@ interface Utterance {
   startSentAt: number;
   partials: number;
   firstPartialMs?: number;
-  end?: { end: number; at: number; wall: number; reason: string };
+  end?: { end: number; at: number; wall: number; reason: string; decidedWall: number; turn?: TurnCheck };
 }
 
 const round = (x: number, places = 1) => Math.round(x * 10 ** places) / 10 ** places;
@@ -193,7 +194,7 @@ export class AsrController {
     const u = this.utterances.get(e.utterance);
     if (!u) return;
     if (e.type === 'speech-end') {
-      u.end = { end: e.end, at: e.at, wall: wall(e.at), reason: e.reason };
+      u.end = { end: e.end, at: e.at, wall: wall(e.at), reason: e.reason, decidedWall: Date.now(), turn: e.turn };
       this.out.control(makeControl('speech-end', u.turnId, { source: 'asr' }));
       if (this.info?.kind === 'vad-only') this.finish(e.utterance, u, { speech_ms: round(((e.end - e.start) / SPEECH_RATE) * 1000, 0) });
       else this.out.status('busy', 'recognising');
@@ -227,11 +228,22 @@ export class AsrController {
       ...figures,
       // Audio time from the onset to speech-start (the barge-in), and from the last word to speech-end.
       vad_start_ms: round(((u.detectedAt - u.start) / SPEECH_RATE) * 1000, 0),
-      ...(u.end ? { vad_end_ms: round(((u.end.at - u.end.end) / SPEECH_RATE) * 1000, 0), ended_by: u.end.reason } : {}),
+      ...(u.end ? { vad_end_ms: round(((u.end.at - u.end.end) / SPEECH_RATE) * 1000, 0), ended_by: u.end.reason, ...this.turnFigures(u.end) } : {}),
       model: this.info?.kind,
     };
     this.out.metrics(metrics('asr', u.turnId, payload));
     if (this.utterances.size === 0 && !this.pauseTimer && !this.dropping) this.out.status('ready', figures.words === 0 ? 'no words heard' : this.idleText());
+  }
+
+  /**
+   * The end-of-turn wait as the user lives it: from the last word (wall clock) to speech-end
+   * leaving the engine (the turn model's time included); and the model's verdict, when asked.
+   */
+  private turnFigures(end: NonNullable<Utterance['end']>): Record<string, number> {
+    const lastWordWall = end.wall - ((end.at - end.end) / SPEECH_RATE) * 1000;
+    const figures: Record<string, number> = { turn_wait_ms: Math.round(end.decidedWall - lastWordWall) };
+    if (end.turn) Object.assign(figures, { turn_probability: round(end.turn.probability, 3), turn_model_ms: round(end.turn.ms), turn_checks: end.turn.checks });
+    return figures;
   }
 
   private transcript(u: Utterance, text: string, partial: boolean, at: number, timings: TranscriptMessage['timings']): TranscriptMessage {

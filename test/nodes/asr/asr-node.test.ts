@@ -12,16 +12,20 @@ import { collect, lastStatus, nextMessage } from '../../support/node-red';
 import { until } from '../../support/wait';
 import { SHARED_MODELS } from '../../support/paths';
 import { writeTinyAsrModel, writeTinyStreamingAsrModel } from '../../support/tiny-asr-model';
+import { SMART_TURN, installedModel } from '../../support/real-models';
+import { MAKE_TEST_VENV } from '../../support/test-venv';
+import { turnClips } from '../../lib/turn/turn-clips';
 import { clip, energyBoundaries, RATE } from '../../lib/vad/clips';
 
 helper.init(require.resolve('node-red'));
 
 type Msg = Record<string, unknown> & { payload?: unknown; turnId?: string; control?: { type: string; turnId: string } };
 
+/** The VAD's own boundaries unless a test asks for the turn model (installed or not, the same here and in CI). */
 function flow(modelDir: string, extra: Record<string, unknown> = {}) {
   return [
     { id: 'f1', type: 'tab' },
-    { id: 'rec', z: 'f1', type: 'asr', name: 'listener', modelDir, vadModel: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), ...extra, wires: [['text'], ['control'], ['metrics']] },
+    { id: 'rec', z: 'f1', type: 'asr', name: 'listener', modelDir, vadModel: join(SHARED_MODELS, 'vad', 'silero_vad.onnx'), endOfTurn: 'silence', ...extra, wires: [['text'], ['control'], ['metrics']] },
     { id: 'text', z: 'f1', type: 'helper' },
     { id: 'control', z: 'f1', type: 'helper' },
     { id: 'metrics', z: 'f1', type: 'helper' },
@@ -97,6 +101,53 @@ describe('asr node (real runtime, real VAD, tiny recogniser)', function () {
       assert.ok(timings.recognitionMs >= 0 && timings.recognitionMs < 1000);
     });
   }
+
+  it('end of turn by the turn model (the default): a sentence paused in the middle is one turn, its metrics say so', async function () {
+    if (!installedModel(SMART_TURN)) {
+      console.log(`      skipped: no model (${SMART_TURN}; run: ${MAKE_TEST_VENV})`);
+      this.skip();
+    }
+    // "Lord, but I'm glad to" (unfinished), 0.7 s of silence, "Will we ever forget it." (finished).
+    const clips = await turnClips();
+    const first = clips.find((c) => c.words === "Lord, but I'm glad to")!;
+    const second = clips.find((c) => c.words === 'Will we ever forget it.')!;
+    const audio = Float32Array.from([...first.audio.subarray(0, first.lastWord + Math.round(0.7 * RATE)), ...second.audio.subarray(RATE)]);
+    const msgs: Msg[] = [];
+    for (let i = 0; i + 320 <= audio.length; i += 320) msgs.push({ payload: float32ToS16le(audio.subarray(i, i + 320)), audio: { sampleRate: RATE, channels: 1, format: 's16le' } });
+    // A node that never set it, as in a flow of version 1.
+    await helper.load(asrNode, flow(model, { endOfTurn: undefined }));
+    const controls = collect<Msg>('control');
+    const metrics = nextMessage<{ payload: Record<string, unknown> }>('metrics');
+    const asr = helper.getNode('rec');
+    for (const m of msgs) asr.receive(m as never);
+    const m = await metrics;
+    assert.deepEqual(
+      controls.map((c) => c.control!.type),
+      ['speech-start', 'speech-end'],
+    );
+    assert.equal(m.payload.ended_by, 'turn-model');
+    assert.ok((m.payload.turn_probability as number) > 0.5 && (m.payload.turn_checks as number) >= 2, JSON.stringify(m.payload));
+    assert.ok((m.payload.vad_end_ms as number) <= 250, `${m.payload.vad_end_ms} ms of audio after the last word`);
+    assert.ok((m.payload.speech_ms as number) > 3000, 'both pieces in one utterance');
+  });
+
+  it('end of turn by the turn model, not installed: warns once, and silence ends turns', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'rv-no-models-'));
+    const saved = process.env.VOICE_MODELS_DIR;
+    process.env.VOICE_MODELS_DIR = empty;
+    try {
+      await helper.load(asrNode, flow(model, { endOfTurn: 'turn-model' }));
+      const warn = helper.getNode('rec').warn as unknown as { args: unknown[][] };
+      assert.match(String(warn.args.flat()), /no turn model installed: turns end after 0\.5 s of silence \(run ".*models pull turn-smart-turn-v3"/);
+      const metrics = nextMessage<{ payload: Record<string, unknown> }>('metrics');
+      await play(await frames('arctic_axb_a0005', 16000));
+      assert.equal((await metrics).payload.ended_by, 'silence');
+    } finally {
+      if (saved === undefined) delete process.env.VOICE_MODELS_DIR;
+      else process.env.VOICE_MODELS_DIR = saved;
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 
   it('sends partial transcripts of the turn while the user speaks (streaming model)', async () => {
     await helper.load(asrNode, flow(writeTinyStreamingAsrModel(dir)));

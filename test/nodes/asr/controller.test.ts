@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import type { AsrEvent } from '../../../lib/asr/asr-engine';
 import { float32ToS16le } from '../../../lib/audio/pcm';
 import { makeControl } from '../../../lib/messages/control';
+import { migrate } from '../../../lib/nodered/migrate';
+import { DEFAULTS, MIGRATIONS, type AsrConfig } from '../../../nodes/asr/config';
 import { AsrController, type AsrOutputs, type AsrSettings, type EngineMethod, type SendToEngine } from '../../../nodes/asr/controller';
 
 interface Call {
@@ -89,7 +91,7 @@ describe('asr controller (no Node-RED, scripted engine)', () => {
     assert.equal(m.stage, 'asr');
     assert.equal(m.turnId, start1.turnId);
     assert.deepEqual(
-      { ...m.payload, recognition_ms: 0, first_partial_ms: 0 },
+      { ...m.payload, recognition_ms: 0, first_partial_ms: 0, turn_wait_ms: 0 },
       {
         speech_ms: 1000,
         recognition_ms: 0,
@@ -101,9 +103,26 @@ describe('asr controller (no Node-RED, scripted engine)', () => {
         vad_start_ms: 354,
         vad_end_ms: 500,
         ended_by: 'silence',
+        turn_wait_ms: 0,
         model: 'nemo-ctc',
       },
     );
+    assert.equal(typeof m.payload.turn_wait_ms, 'number');
+  });
+
+  it('says how the turn ended: by the turn model, with its verdict and the wait from the last word', () => {
+    const { c, calls, got } = setup();
+    void c.handle(frame());
+    const e = calls[0].event;
+    e({ type: 'speech-start', utterance: 1, start: 0, at: 5664 });
+    // The frame that carried sample 320 arrived now: the last word (sample 0) was 20 ms ago, the decision (sample 320) is now.
+    e({ type: 'speech-end', utterance: 1, start: 0, end: 0, at: 320, reason: 'turn-model', turn: { probability: 0.9712, ms: 84.26, checks: 2 } });
+    e({ type: 'final', utterance: 1, text: 'hello', start: 0, end: 0, at: 320, decodeMs: 1, computeMs: 1 });
+    const [m] = got.metrics as { payload: Record<string, unknown> }[];
+    assert.equal(m.payload.ended_by, 'turn-model');
+    assert.deepEqual([m.payload.turn_probability, m.payload.turn_model_ms, m.payload.turn_checks], [0.971, 84.3, 2]);
+    assert.equal(m.payload.vad_end_ms, 20);
+    assert.ok((m.payload.turn_wait_ms as number) >= 20 && (m.payload.turn_wait_ms as number) < 1000, `${m.payload.turn_wait_ms} ms`);
   });
 
   it('dates speech in wall-clock time from the frames that carried it', async () => {
@@ -238,5 +257,19 @@ describe('asr controller (no Node-RED, scripted engine)', () => {
     const other = c.handle(frame()) as Promise<void>;
     calls[3].reject(new Error('asr: engine crashed'));
     await assert.rejects(other, /crashed/);
+  });
+});
+
+describe('asr settings', () => {
+  it('gives a flow saved at version 1 the turn model and its 1.2 s timeout; keeps "silence only" and a saved timeout', () => {
+    const v1 = { id: 'n1', type: 'asr', z: 'f', name: '', version: 1, modelDir: '', minSilence: 0.5 } as unknown as AsrConfig;
+    const c = migrate(v1, MIGRATIONS);
+    assert.deepEqual([c.version, c.endOfTurn, c.turnTimeout, c.minSilence], [2, 'turn-model', 1.2, 0.5]);
+    const chosen = migrate({ ...v1, version: 2, endOfTurn: 'silence', turnTimeout: 3 } as AsrConfig, MIGRATIONS);
+    assert.deepEqual([chosen.endOfTurn, chosen.turnTimeout], ['silence', 3]);
+    const typed = migrate({ ...v1, endOfTurn: 'silence', turnTimeout: '2.5' } as unknown as AsrConfig, MIGRATIONS);
+    assert.deepEqual([typed.endOfTurn, typed.turnTimeout], ['silence', 2.5]);
+    const unversioned = migrate({ id: 'n1', type: 'asr', z: 'f', name: '' } as unknown as AsrConfig, MIGRATIONS);
+    assert.deepEqual({ ...unversioned, id: undefined, type: undefined, z: undefined, name: undefined, version: undefined }, { ...DEFAULTS, id: undefined, type: undefined, z: undefined, name: undefined, version: undefined });
   });
 });
