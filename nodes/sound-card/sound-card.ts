@@ -33,6 +33,7 @@ export = function register(RED: NodeAPI): void {
     try {
       const root = RED.settings.httpNodeRoot as string | false | undefined;
       if (root === false) throw new DeviceError('NO_BACKEND', 'the browser backend needs HTTP nodes, and httpNodeRoot is false in settings.js', 'no HTTP nodes');
+      if (!RED.server) throw new DeviceError('NO_BACKEND', 'the browser backend needs the HTTP server of Node-RED, and this runtime has none', 'no HTTP server');
       const room = new BrowserRoom(config.room, { sampleRate: config.sampleRate, frameSamples: Math.round((config.sampleRate * config.frameMs) / 1000) }, this.credentials?.token ?? '');
       stopServing = browserServer({ server: RED.server, httpNode: RED.httpNode, httpNodeRoot: root ?? '/' }).add(room);
       backend = () => room;
