@@ -54,8 +54,14 @@ const LEAD_IN = 0.5 * VAD_SAMPLE_RATE;
 
 interface Turn {
   start: number;
-  /** One past the last sample of speech heard so far (VAD segment or voiced frame). */
+  /** One past the last sample of speech heard so far (VAD segment or voiced frame): silence counts from here. */
   last: number;
+  /**
+   * Where the utterance handed to the recogniser ends: the VAD's end of its last piece (trimmed
+   * as in silence-only mode, so both give the recogniser the same samples), or a voiced frame
+   * heard after that piece closed (a word too short for the VAD to start on).
+   */
+  speechEnd: number;
   /** The VAD is inside a segment of this turn. */
   segmentOpen: boolean;
   /** The model was asked on the current pause. */
@@ -127,6 +133,7 @@ export class TurnEnd {
     const now = this.vad.position;
     if (voiced) {
       turn.last = Math.max(turn.last, now);
+      if (!turn.segmentOpen) turn.speechEnd = Math.max(turn.speechEnd, now);
       turn.asked = false;
     }
     const silence = (now - turn.last) / VAD_SAMPLE_RATE;
@@ -143,7 +150,7 @@ export class TurnEnd {
           this.turn.segmentOpen = true;
           continue;
         }
-        this.turn = { start: e.start, last: e.at, segmentOpen: true, asked: false };
+        this.turn = { start: e.start, last: e.at, speechEnd: e.start, segmentOpen: true, asked: false };
         this.pauses.startTurn(Math.ceil((e.at - e.start) / FRAME));
         events.push(e);
         continue;
@@ -152,6 +159,7 @@ export class TurnEnd {
       if (!turn) continue; // cannot happen: every segment starts a turn or continues one
       turn.segmentOpen = false;
       turn.last = Math.max(turn.last, e.end);
+      turn.speechEnd = Math.max(turn.speechEnd, e.end);
       // A piece cut at max speech (the VAD goes on from the cut) or the stream's end ends the turn there.
       if (e.reason !== 'silence') this.end(e.reason, events);
     }
@@ -171,9 +179,10 @@ export class TurnEnd {
     this.turn = undefined;
     if (turn.segmentOpen) {
       // The VAD is still in the segment: end it (its state too) and take where the voice stopped.
-      for (const e of this.vad.flush()) if (e.type === 'speech-end') turn.last = Math.max(turn.last, e.end);
+      for (const e of this.vad.flush()) if (e.type === 'speech-end') turn.speechEnd = Math.max(turn.speechEnd, e.end);
     }
-    const end = Math.min(turn.last, this.vad.position);
+    // (No piece ended, which the VAD's flush always gives: what was voiced.)
+    const end = Math.min(turn.speechEnd > turn.start ? turn.speechEnd : turn.last, this.vad.position);
     const fromStart = this.history.since((turn.start / VAD_SAMPLE_RATE) * 1000);
     const samples = fromStart.slice(0, Math.max(0, end - turn.start));
     events.push({ type: 'speech-end', start: turn.start, end: turn.start + samples.length, at, samples, reason, ...(turn.check ? { turn: turn.check } : {}) });
