@@ -34,6 +34,8 @@ interface RedRuntime {
  */
 export class VoiceRed {
   readonly sent: Sent[] = [];
+  /** Called with each message as it is delivered (timings without polling). */
+  onSent: ((source: string, msg: Record<string, unknown>) => void) | undefined;
   base = '';
   private readonly userDir = mkdtempSync(join(tmpdir(), 'rv-browser-'));
   private server: Server | undefined;
@@ -62,7 +64,10 @@ export class VoiceRed {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await red.start();
-    red.hooks.add('postDeliver.rvtest', (event) => void this.sent.push({ source: event.source.id, msg: event.msg }));
+    red.hooks.add('postDeliver.rvtest', (event) => {
+      this.sent.push({ source: event.source.id, msg: event.msg });
+      this.onSent?.(event.source.id, event.msg);
+    });
     this.red = red;
     this.server = server;
   }
