@@ -52,6 +52,11 @@ export class BrowserRoom implements AudioBackend {
     });
   }
 
+  /** Shows text on the room's page, if one is there: what was heard (partial or final), what the assistant says. */
+  show(kind: 'heard' | 'said', text: string, final: boolean): void {
+    this.session?.notify({ type: kind, text: text.slice(0, 1000), final });
+  }
+
   async probe(): Promise<AudioDevice[]> {
     return [PAGE_DEVICE];
   }

@@ -80,6 +80,11 @@ export class BrowserSession extends EventEmitter {
     this.sendJson({ type: 'clear', epoch: this.epoch });
   }
 
+  /** A text message for the page to show (what was heard, what the assistant says). */
+  notify(value: Record<string, unknown>): void {
+    if (this.ready) this.sendJson(value);
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.ws.close(code, reason.slice(0, 120));

@@ -124,6 +124,7 @@
         say('Node-RED: ' + m.message, true);
       } else if (m.type === 'heard') {
         el('heard').textContent = m.text;
+        el('heard').style.opacity = m.final ? 1 : 0.6;
       } else if (m.type === 'said') {
         el('said').textContent = m.text;
       }

@@ -5,3 +5,10 @@ import type { SoundCard } from '../../lib/audio-io/sound-card';
 export function cardOf(RED: NodeAPI, id: string): SoundCard | undefined {
   return (RED.nodes.getNode(id) as (Node & { card?: SoundCard }) | null)?.card;
 }
+
+/** Shows text on a browser card's page (what was heard, what is said); other cards have no screen. */
+export type CardDisplay = (kind: 'heard' | 'said', text: string, final: boolean) => void;
+
+export function displayOf(RED: NodeAPI, id: string): CardDisplay | undefined {
+  return (RED.nodes.getNode(id) as (Node & { display?: CardDisplay }) | null)?.display;
+}

@@ -7,10 +7,11 @@ import { BrowserRoom } from '../../lib/audio-io/browser-room';
 import { browserServer } from '../../lib/audio-io/browser-server';
 import { onClose } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
+import type { CardDisplay } from './card-node';
 import { MIGRATIONS, type SoundCardConfig, type SoundCardCredentials } from './config';
 
 /** A sound-card config node as mic-in and speaker-out see it (nodes/sound-card/card-node.ts). */
-type SoundCardNode = Node<SoundCardCredentials> & { card: SoundCard };
+type SoundCardNode = Node<SoundCardCredentials> & { card: SoundCard; display?: CardDisplay };
 
 const isBackend = (v: unknown): v is BackendName => typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
 
@@ -37,6 +38,7 @@ export = function register(RED: NodeAPI): void {
       const room = new BrowserRoom(config.room, { sampleRate: config.sampleRate, frameSamples: Math.round((config.sampleRate * config.frameMs) / 1000) }, this.credentials?.token ?? '');
       stopServing = browserServer({ server: RED.server, httpNode: RED.httpNode, httpNodeRoot: root ?? '/' }).add(room);
       backend = () => room;
+      this.display = (kind, text, final) => room.show(kind, text, final);
     } catch (err) {
       backend = () => {
         throw err;

@@ -5,7 +5,8 @@ import { followCard } from '../../lib/nodered/card-status';
 import { onClose, onInput } from '../../lib/nodered/input';
 import { migrate } from '../../lib/nodered/migrate';
 import { Status } from '../../lib/nodered/status';
-import { cardOf } from '../sound-card/card-node';
+import { isTranscript } from '../../lib/messages';
+import { cardOf, displayOf } from '../sound-card/card-node';
 import { MIGRATIONS, type SpeakerOutConfig } from './config';
 import { SpeakerController } from './controller';
 
@@ -20,6 +21,9 @@ export = function register(RED: NodeAPI): void {
     const card = config.sink === 'device' ? cardOf(RED, config.card) : undefined;
     /** A card in a room plays only that room's messages, and those that name none (an announcement for all). */
     const room = card?.settings.room;
+    /** A browser card's page shows what was heard and what is said. */
+    const show = card ? displayOf(RED, config.card) : undefined;
+    let shown = '';
     const sampleRate = card ? card.settings.sampleRate : config.wavRate;
     const framesPerBuffer = card ? card.framesPerBuffer : Math.round((config.wavRate * WAV_BUFFER_MS) / 1000);
 
@@ -50,6 +54,10 @@ export = function register(RED: NodeAPI): void {
     onInput(node, (msg) => {
       const to = (msg as { room?: unknown }).room;
       if (room && typeof to === 'string' && to !== '' && to !== room) return;
+      // asr's transcripts may be wired here too: shown on a browser card's page, played nowhere.
+      if (isTranscript(msg)) return void show?.('heard', msg.payload, !msg.partial);
+      const said = (msg as { text?: unknown }).text;
+      if (show && typeof said === 'string' && said !== shown) show('said', (shown = said), true);
       controller.handle(msg as unknown as Record<string, unknown>);
     });
     onClose(node, () => {

@@ -33,10 +33,10 @@ function twoRooms(): unknown[] {
 }
 
 /** Frames of a turn as piper-tts sends them: 20 ms, with a turn id and a room. */
-function sendTurn(red: VoiceRed, speaker: string, samples: Int16Array, turnId: string, room?: string): void {
+function sendTurn(red: VoiceRed, speaker: string, samples: Int16Array, turnId: string, room?: string, text?: string): void {
   for (let at = 0; at < samples.length; at += 320) {
     const last = at + 320 >= samples.length;
-    red.inject(speaker, { ...audioFrame(samples.slice(at, at + 320), 16000, { turnId, ...(room ? { room } : {}) }), ...(last ? { complete: true } : {}) });
+    red.inject(speaker, { ...audioFrame(samples.slice(at, at + 320), 16000, { turnId, ...(room ? { room } : {}), ...(text ? { text } : {}) }), ...(last ? { complete: true } : {}) });
   }
 }
 
@@ -163,13 +163,19 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
     const kitchen = await openRoom(context, red.base, 'kitchen', '?token=secret&processing=off');
     const lounge = await openRoom(context, red.base, 'lounge', '?processing=off');
     const before = { kitchen: (await pageState(kitchen)).received, lounge: (await pageState(lounge)).received };
-    // The flow sends each answer to both speakers; each plays only its room's.
-    for (const spk of ['spk-kitchen', 'spk-lounge']) sendTurn(red, spk, tone(16000, 0.4, 660), 'turn-k', 'kitchen');
+    // The flow sends each answer (and asr's transcripts) to both speakers; each plays and shows only its room's.
+    for (const spk of ['spk-kitchen', 'spk-lounge']) {
+      red.inject(spk, { topic: 'transcript', payload: 'what time is it', partial: false, turnId: 'turn-k', room: 'kitchen', timings: { recognitionMs: 1 } });
+      sendTurn(red, spk, tone(16000, 0.4, 660), 'turn-k', 'kitchen', 'It is noon.');
+    }
     await until(() => red.from('spk-kitchen').some((m) => (m.control as { type?: string } | undefined)?.type === 'tts-end' && m.turnId === 'turn-k'), 30_000, 'kitchen tts-end');
     await sleep(300);
     assert.ok((await pageState(kitchen)).received - before.kitchen >= 19, 'the kitchen page got the answer');
     assert.equal((await pageState(lounge)).received, before.lounge, 'the lounge page got nothing');
     assert.equal(red.from('spk-lounge').filter((m) => m.turnId === 'turn-k').length, 0, 'the lounge speaker reported nothing of it');
+    assert.equal(await kitchen.textContent('#heard'), 'what time is it');
+    assert.equal(await kitchen.textContent('#said'), 'It is noon.');
+    assert.equal(await lounge.textContent('#heard'), '');
 
     await lounge.reload();
     await lounge.click('#start');
