@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import WebSocket from 'ws';
 import { resample } from '../../lib/audio/resample';
 import { bufferToInt16, float32ToInt16 } from '../../lib/audio/pcm';
 import { parseWav } from '../../lib/audio/wav';
 import { audioFrame } from '../../lib/messages';
 import { VoiceRed, launchVoiceChromium, openRoom, pageState, until } from '../support/browser-voice';
-import { hasChromium } from '../support/chromium';
+import { CHROMIUM, hasChromium } from '../support/chromium';
 import { correlationAt, findBetween, tone } from '../support/signal';
 import { sleep } from '../support/wait';
 
@@ -24,9 +24,8 @@ function twoRooms(): unknown[] {
   return [
     { id: 'tab', type: 'tab', label: 'rooms' },
     { id: 'sink', type: 'debug', z: 'tab', active: false, tosidebar: false, console: false, complete: 'true' },
-    // Every node's status and error, as messages the test sees.
+    // Every node's status, as messages the test sees.
     { id: 'statuses', type: 'status', z: 'tab', scope: null, wires: [['sink']] },
-    { id: 'errors', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['sink']] },
     ...room('kitchen', 'secret'),
     ...room('lounge'),
   ];
@@ -90,7 +89,8 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
   it('before any page starts, mic-in and speaker-out wait for the browser (no error)', async () => {
     const statusOf = (id: string) => red.from('statuses').filter((m) => (m.status as { source: { id: string } }).source.id === id).map((m) => (m.status as { text: string }).text);
     await until(() => statusOf('mic-lounge').includes('waiting for browser') && statusOf('spk-lounge').includes('waiting for browser'), 10_000, 'waiting statuses');
-    assert.deepEqual(red.from('errors'), []);
+    const red_ = red.from('statuses').filter((m) => (m.status as { fill?: string }).fill === 'red');
+    assert.deepEqual(red_, [], 'no red status before any page');
     const page = await context.newPage();
     await page.goto(`${red.base}/voice/lounge`);
     assert.match(await page.textContent('#status') ?? '', /Press Start/);
@@ -159,6 +159,25 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
     await page.close();
   });
 
+  it('says so when the page is not on a secure origin, and when the microphone is refused', async () => {
+    const other = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', `--host-resolver-rules=MAP voice.test 127.0.0.1`, '--use-fake-device-for-media-stream'] });
+    try {
+      const ctx = await other.newContext();
+      const insecure = await ctx.newPage();
+      await insecure.goto(`${red.base.replace('127.0.0.1', 'voice.test')}/voice/lounge`);
+      assert.match((await insecure.textContent('#status')) ?? '', /needs a secure page/);
+      assert.equal(await insecure.isDisabled('#start'), true);
+      // No fake permission UI: headless Chromium denies the microphone.
+      const refused = await ctx.newPage();
+      await refused.goto(`${red.base}/voice/lounge`);
+      await refused.click('#start');
+      await refused.waitForFunction(() => (window as unknown as { voice: { error: string } }).voice.error !== '', undefined, { timeout: 20_000 });
+      assert.match((await refused.textContent('#status')) ?? '', /microphone was refused/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('two rooms: an answer is played only in its room; a reload reconnects and the next turn plays', async () => {
     const kitchen = await openRoom(context, red.base, 'kitchen', '?token=secret&processing=off');
     const lounge = await openRoom(context, red.base, 'lounge', '?processing=off');
@@ -185,5 +204,23 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
     assert.ok((await pageState(lounge)).played >= 19);
     await kitchen.close();
     await lounge.close();
+  });
+
+  it('a bad room name, or a room two cards claim, shows on the nodes and stops nothing else', async () => {
+    const card = (id: string, room: string) => ({ id, type: 'sound-card', version: 2, backend: 'browser', room, input: '', output: '', sampleRate: 16000, frameMs: 20 });
+    const mic = (id: string, cardId: string) => ({ id, type: 'mic-in', z: 'tab', source: 'device', card: cardId, wavPath: '', pace: 'realtime', autoStart: true, frameMs: 20, echoCancel: false, wires: [['sink']] });
+    await red.deploy([
+      ...(twoRooms() as Array<{ type: string }>).filter((n) => ['tab', 'debug', 'status'].includes(n.type)),
+      card('bad', 'no spaces please'),
+      mic('mic-bad', 'bad'),
+      card('first', 'attic'),
+      card('second', 'attic'),
+      mic('mic-first', 'first'),
+      mic('mic-second', 'second'),
+    ]);
+    const statusOf = (id: string) => red.from('statuses').filter((m) => (m.status as { source: { id: string } }).source.id === id).map((m) => (m.status as { text: string }).text);
+    await until(() => statusOf('mic-bad').includes('bad room name') && statusOf('mic-second').includes('room taken'), 10_000, 'the bad cards reported');
+    assert.ok(statusOf('mic-first').includes('waiting for browser'));
+    assert.equal((await fetch(`${red.base}/voice/attic`)).status, 200, 'the first card of the room serves it');
   });
 });
