@@ -206,6 +206,18 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
     await lounge.close();
   });
 
+  it('a redeploy: the page reconnects by itself and the next turn plays', async () => {
+    const lounge = await openRoom(context, red.base, 'lounge', '?processing=off');
+    await red.deploy(twoRooms());
+    await lounge.waitForFunction(() => !(window as unknown as { voice: { connected: boolean } }).voice.connected, undefined, { timeout: 20_000 }).catch(() => undefined);
+    await lounge.waitForFunction(() => (window as unknown as { voice: { connected: boolean } }).voice.connected, undefined, { timeout: 30_000 });
+    sendTurn(red, 'spk-lounge', tone(16000, 0.4, 660), 'turn-r', 'lounge');
+    await until(() => red.from('spk-lounge').some((m) => (m.control as { type?: string } | undefined)?.type === 'tts-end' && m.turnId === 'turn-r'), 30_000, 'tts-end after the redeploy');
+    const end = red.from('spk-lounge').find((m) => (m.control as { type?: string } | undefined)?.type === 'tts-end' && m.turnId === 'turn-r')!;
+    assert.ok((end.control as { playedMs: number }).playedMs >= 390);
+    await lounge.close();
+  });
+
   it('a bad room name, or a room two cards claim, shows on the nodes and stops nothing else', async () => {
     const card = (id: string, room: string) => ({ id, type: 'sound-card', version: 2, backend: 'browser', room, input: '', output: '', sampleRate: 16000, frameMs: 20 });
     const mic = (id: string, cardId: string) => ({ id, type: 'mic-in', z: 'tab', source: 'device', card: cardId, wavPath: '', pace: 'realtime', autoStart: true, frameMs: 20, echoCancel: false, wires: [['sink']] });
