@@ -23,7 +23,7 @@ interface Client {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-describe('browser backend: bad pages (issue #18)', function () {
+describe('browser backend over a real WebSocket: good and bad pages (issue #18)', function () {
   this.timeout(60_000);
   let server: Server;
   let base: string;
@@ -150,6 +150,32 @@ describe('browser backend: bad pages (issue #18)', function () {
     await until(() => lastError()?.code === 'SILENT', 5000, 'SILENT on the card');
     const never = await connect(null);
     assert.equal((await never.closed).code, 4009);
+  });
+
+  it("the page's receipts pair each captured buffer with what was played in it (echo cancellation's reference)", async () => {
+    const pairs: Array<{ mic: number; played: number }> = [];
+    const stopRef = card.addInputWithPlayback((mic, played) => pairs.push({ mic: mic[0], played: played[0] }));
+    let sink: { write(s: Int16Array): void } | undefined;
+    let written = 0;
+    const write = () => sink?.write(new Int16Array(FRAME).fill(1000 + written++));
+    const stopOut = card.addOutput({ attach: (s) => (sink = s), onPlayed: () => written < 25 && write() });
+    const c = await connect();
+    // The page: receipts each buffer as it "plays" it, and captures one buffer per 20 ms meanwhile.
+    c.ws.on('message', (data: Buffer | string) => {
+      const epoch = (c.texts.filter((t) => t.type === 'clear').at(-1)?.epoch as number | undefined) ?? 0;
+      if (typeof data !== 'string') c.ws.send(JSON.stringify({ type: 'played', epoch, count: 1 }));
+    });
+    await until(() => sink !== undefined, 10_000, 'the card open with output');
+    write();
+    write();
+    await stream(c, 1.5);
+    await until(() => pairs.filter((p) => p.played >= 1000).length >= 20, 10_000, 'played buffers paired');
+    const played = pairs.map((p) => p.played).filter((v) => v >= 1000);
+    // In order, each once: the reference is what the page played, not a guess.
+    for (let i = 1; i < played.length; i++) assert.equal(played[i] - played[i - 1], 1);
+    stopOut();
+    stopRef();
+    c.ws.close();
   });
 
   it('receipts for more than was sent, or of an older clear, count for nothing', async () => {
