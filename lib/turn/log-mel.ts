@@ -28,42 +28,67 @@ const MEL = slaneyFilterbank();
 export function logMel(audio: Float32Array): Float32Array {
   const x = normalised(lastEightSeconds(audio));
   const pad = N_FFT / 2;
-  const at = (i: number) => x[reflect(i - pad, SAMPLES)];
-  const mel = new Float64Array(N_MELS * FRAMES);
-  const re = new Float64Array(N_FFT);
-  const im = new Float64Array(N_FFT);
-  const power = new Float64Array(BINS);
-  // Frames wholly inside the leading padding are alike (a constant after normalisation): computed once.
+  // Frames wholly inside the leading padding are alike (a constant after normalisation): the first stands for all.
   const paddingEnds = SAMPLES - Math.min(audio.length, SAMPLES);
-  let constantFrame: Float64Array | undefined;
-  let max = -Infinity;
+  const inPadding = (f: number) => f * HOP - pad >= 0 && f * HOP - pad + N_FFT <= paddingEnds;
+  const representative = new Int32Array(FRAMES);
+  const distinct: number[] = [];
+  let padding = -1;
   for (let f = 0; f < FRAMES; f++) {
-    const first = f * HOP - pad;
-    const reusable = first >= 0 && first + N_FFT <= paddingEnds;
-    let column = reusable ? constantFrame : undefined;
-    if (!column) {
-      for (let n = 0; n < N_FFT; n++) {
-        re[n] = at(f * HOP + n) * HANN[n];
-        im[n] = 0;
-      }
-      fft.transform(re, im);
-      for (let b = 0; b < BINS; b++) power[b] = re[b] * re[b] + im[b] * im[b];
-      column = new Float64Array(N_MELS);
-      for (let m = 0; m < N_MELS; m++) {
-        let sum = 0;
-        const row = MEL[m];
-        for (let b = row.from; b < row.to; b++) sum += row.weights[b - row.from] * power[b];
-        column[m] = Math.log10(Math.max(1e-10, sum));
-      }
-      if (reusable) constantFrame = column;
-    }
-    for (let m = 0; m < N_MELS; m++) {
-      mel[m * FRAMES + f] = column[m];
-      if (column[m] > max) max = column[m];
+    if (inPadding(f) && padding >= 0) representative[f] = padding;
+    else {
+      if (inPadding(f)) padding = distinct.length;
+      representative[f] = distinct.length;
+      distinct.push(f);
     }
   }
+  const columns = melColumns(x, distinct);
+  let max = -Infinity;
+  for (const v of columns) if (v > max) max = v;
   const out = new Float32Array(N_MELS * FRAMES);
-  for (let i = 0; i < out.length; i++) out[i] = (Math.max(mel[i], max - 8) + 4) / 4;
+  for (let f = 0; f < FRAMES; f++) {
+    const c = representative[f] * N_MELS;
+    for (let m = 0; m < N_MELS; m++) out[m * FRAMES + f] = (Math.max(columns[c + m], max - 8) + 4) / 4;
+  }
+  return out;
+}
+
+/**
+ * log10 mel energies of the given frames (frame-major). Two real frames share
+ * one complex FFT (one as the real part, one as the imaginary part), then are
+ * told apart by the transform's symmetry: half the FFTs.
+ */
+function melColumns(x: Float32Array, frames: number[]): Float64Array {
+  const pad = N_FFT / 2;
+  const re = new Float64Array(N_FFT);
+  const im = new Float64Array(N_FFT);
+  const power = [new Float64Array(BINS), new Float64Array(BINS)];
+  const out = new Float64Array(frames.length * N_MELS);
+  for (let i = 0; i < frames.length; i += 2) {
+    const a = frames[i];
+    const b = frames[i + 1];
+    for (let n = 0; n < N_FFT; n++) {
+      re[n] = x[reflect(a * HOP + n - pad, SAMPLES)] * HANN[n];
+      im[n] = b === undefined ? 0 : x[reflect(b * HOP + n - pad, SAMPLES)] * HANN[n];
+    }
+    fft.transform(re, im);
+    for (let k = 0; k < BINS; k++) {
+      const j = (N_FFT - k) % N_FFT;
+      const [ar, ai] = [(re[k] + re[j]) / 2, (im[k] - im[j]) / 2];
+      const [br, bi] = [(im[k] + im[j]) / 2, (re[j] - re[k]) / 2];
+      power[0][k] = ar * ar + ai * ai;
+      power[1][k] = br * br + bi * bi;
+    }
+    for (let half = 0; half < (b === undefined ? 1 : 2); half++) {
+      const at = (i + half) * N_MELS;
+      for (let m = 0; m < N_MELS; m++) {
+        const row = MEL[m];
+        let sum = 0;
+        for (let k = row.from; k < row.to; k++) sum += row.weights[k - row.from] * power[half][k];
+        out[at + m] = Math.log10(Math.max(1e-10, sum));
+      }
+    }
+  }
   return out;
 }
 

@@ -56,11 +56,7 @@ interface Turn {
   start: number;
   /** One past the last sample of speech heard so far (VAD segment or voiced frame): silence counts from here. */
   last: number;
-  /**
-   * Where the utterance handed to the recogniser ends: the VAD's end of its last piece (trimmed
-   * as in silence-only mode, so both give the recogniser the same samples), or a voiced frame
-   * heard after that piece closed (a word too short for the VAD to start on).
-   */
+  /** Where the utterance handed to the recogniser ends: the VAD's end of its last piece (trimmed as in silence-only mode, so both give the recogniser the same samples). */
   speechEnd: number;
   /** The VAD is inside a segment of this turn. */
   segmentOpen: boolean;
@@ -133,12 +129,13 @@ export class TurnEnd {
     const now = this.vad.position;
     if (voiced) {
       turn.last = Math.max(turn.last, now);
-      if (!turn.segmentOpen) turn.speechEnd = Math.max(turn.speechEnd, now);
       turn.asked = false;
     }
     const silence = (now - turn.last) / VAD_SAMPLE_RATE;
     if (!turn.asked && silence >= this.turnSettings.pause) await this.ask(turn, events);
-    else if (!turn.segmentOpen && silence >= this.turnSettings.timeout) this.end('silence', events);
+    // Between the VAD's pieces, voiced frames (a word too short for the VAD) keep the turn open,
+    // but noise that never falls silent (a louder room) must not: twice the timeout after the VAD's last piece, it ends.
+    else if (!turn.segmentOpen && (silence >= this.turnSettings.timeout || now - turn.speechEnd >= 2 * this.turnSettings.timeout * VAD_SAMPLE_RATE)) this.end('silence', events);
     else if (!turn.segmentOpen && now - turn.start >= this.settings.maxSpeech * VAD_SAMPLE_RATE) this.end('max-length', events);
   }
 
