@@ -111,9 +111,20 @@ export class BrowserServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://host');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://host');
+    } catch {
+      return; // not an address of ours
+    }
     if (!url.pathname.startsWith(this.prefix) || !url.pathname.endsWith('/ws')) return; // another listener's (Node-RED's editor, websocket nodes)
-    const name = decodeURIComponent(url.pathname.slice(this.prefix.length, -'/ws'.length));
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.slice(this.prefix.length, -'/ws'.length));
+    } catch {
+      // A listener that throws would take Node-RED down: a malformed address is only refused.
+      return refuse(socket, 400, 'malformed address');
+    }
     const room = this.rooms.get(name);
     if (!room) return refuse(socket, 404, 'no sound card serves this room');
     // A page of another site must not open the microphone stream of this one (cross-site WebSocket hijacking).
@@ -136,7 +147,7 @@ function sameHost(origin: string, host: string | undefined): boolean {
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
 

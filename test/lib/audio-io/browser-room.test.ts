@@ -129,6 +129,13 @@ describe('browser backend over a real WebSocket: good and bad pages (issue #18)'
     huge.ws.send(Buffer.alloc(200_000));
     assert.equal((await huge.closed).code, 1009, 'a message over 64 KiB closes the socket (ws: too big)');
     assert.equal(captured.length, 0);
+    const malformed = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://${base}/voice/%E0%A4%A/ws`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => resolve(-1));
+    });
+    assert.equal(malformed, 400, 'a malformed address is refused, the server lives on');
   });
 
   it('a flood (4x real time) is cut with FLOOD after its 3 s burst allowance; real time is fine', async () => {
