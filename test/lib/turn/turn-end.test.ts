@@ -88,6 +88,26 @@ describe('turn: end of turn by Smart Turn v3 on whole and cut sentences (real mo
     for (const o of fast) assert.ok(o.wait < bySilence[byModel.indexOf(o)].wait, o.clip.name);
   });
 
+  it('noise that never falls silent after an unfinished sentence (a louder room) ends the turn twice the timeout after the speech', async () => {
+    const cut = clips.find((c) => c.words === "Lord, but I'm glad to")!;
+    const audio = Float32Array.from(cut.audio);
+    // Steady white noise at -40 dBFS from 0.3 s after the last word: voiced by energy, not speech to the VAD.
+    let seed = 7;
+    for (let k = cut.lastWord + Math.round(0.3 * RATE); k < audio.length; k++) {
+      seed = (seed * 16807) % 2147483647;
+      audio[k] += (seed / 2147483647 - 0.5) * 0.0346;
+    }
+    const longer = { ...cut, audio: Float32Array.from([...audio, ...audio.subarray(audio.length - 2 * RATE)]) };
+    const events = await run(new TurnEnd(TEST_VAD, model), longer);
+    const ends = events.filter((e) => e.type === 'speech-end');
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0].reason, 'silence');
+    const after = ms(ends[0].at - ends[0].end);
+    // The plain timeout would have been 1.2 s of silence; the noise held the turn to the cap (measured ~2.4 s).
+    assert.ok(after >= 2000 && after <= 2500, `ended ${after} ms after the speech`);
+    assert.ok(ends[0].at < longer.audio.length - RATE, 'before the stream ended');
+  });
+
   it('a turn ended by the model carries its verdict; one ended by the timeout too, with the silence reason', () => {
     const decided = byModel.find((o) => o.reason === 'turn-model')!;
     assert.ok(decided.probability! > 0.5);
