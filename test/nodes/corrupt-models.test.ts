@@ -6,9 +6,9 @@
  * the file is fixed and the flow deployed again.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import asrNode from '../../nodes/asr/asr';
 import llamaLlmNode from '../../nodes/llama-llm/llama-llm';
@@ -18,6 +18,7 @@ import { ggufWith } from '../support/gguf-edit';
 import { collect, nextMessage } from '../support/node-red';
 import { writeModel } from '../support/onnx-builder';
 import { SHARED_MODELS } from '../support/paths';
+import { installedModel } from '../support/real-models';
 import { writeTinyAsrModel } from '../support/tiny-asr-model';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../support/tiny-speaker-model';
@@ -207,5 +208,54 @@ describe('corrupt model files (real runtime): Node-RED stays up, the node says w
         await otherFlowAnswers();
       });
     }
+  }
+});
+
+/**
+ * The turn model is not a node setting: the asr node takes the installed one
+ * (turn-smart-turn-v3 in $VOICE_MODELS_DIR). A damaged install must turn the
+ * node red with what to do, like any other model file, and a fixed one recover.
+ */
+describe('a corrupt turn model (real runtime): the asr node goes red and says what to do, a fix recovers', function () {
+  this.timeout(60_000);
+  const installed = installedModel('turn-smart-turn-v3');
+  const savedModelsDir = process.env.VOICE_MODELS_DIR;
+  const made: string[] = [];
+  after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  before(function () {
+    if (installed) return;
+    console.log('      skipped: no model (turn-smart-turn-v3: run scripts/test-models.sh)');
+    this.skip();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    if (savedModelsDir === undefined) delete process.env.VOICE_MODELS_DIR;
+    else process.env.VOICE_MODELS_DIR = savedModelsDir;
+  });
+
+  for (const [what, damage] of [['truncated', truncated], ['random bytes', randomBytes], ['a valid ONNX of the wrong graph', wrongGraph(SILERO)]] as const) {
+    it(`asr, turn model ${what}`, async () => {
+      const models = mkdtempSync(join(tmpdir(), 'rv-corrupt-turn-'));
+      cpSync(installed!, join(models, 'turn-smart-turn-v3'), { recursive: true });
+      const file = join(models, 'turn-smart-turn-v3', readdirSync(installed!).find((f) => f.endsWith('.onnx'))!);
+      writeFileSync(file, damage(file));
+      process.env.VOICE_MODELS_DIR = models;
+      made.push(models);
+      const asr = { type: 'asr', vadModel: SILERO, modelDir: '', endOfTurn: 'turn-model', wires: [[], [], []] };
+      await helper.load([asrNode, functionNode] as never, flow(asr));
+      const statuses = collect<StatusMsg>('statuses');
+      await until(() => statuses.some((s) => s.status.fill === 'red'), 20_000, 'a red status');
+      assert.equal(statuses.find((s) => s.status.fill === 'red')!.status.text, 'bad turn model');
+      await until(() => loggedErrors().length > 0, 5000, 'an error in the log');
+      assert.match(loggedErrors()[0], /models pull turn-smart-turn-v3/, loggedErrors()[0]);
+      await otherFlowAnswers();
+
+      copyFileSync(join(installed!, basename(file)), file);
+      await helper.unload();
+      await helper.load([asrNode, functionNode] as never, flow(asr));
+      const after = collect<StatusMsg>('statuses');
+      await until(() => after.some((s) => s.status.fill === 'green'), 30_000, 'a green status after the fix');
+      await otherFlowAnswers();
+    });
   }
 });
