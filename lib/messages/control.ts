@@ -40,6 +40,8 @@ export interface ControlPayload {
   spokenText?: string;
   /** interrupt / flush: why (e.g. 'barge-in', 'user', 'stop'); speech-end: 'engine restarted' when the utterance was lost. */
   reason?: string;
+  /** The room the event happened in (a browser satellite): its cancel rule then ends that room's turns only. */
+  room?: string;
 }
 
 /** A Node-RED message carrying a control event. */
@@ -93,6 +95,12 @@ export function parseControl(msg: unknown): ControlPayload {
   if (typeof c.ts !== 'number' || !Number.isFinite(c.ts)) {
     throw new ControlProtocolError('msg.control.ts must be a number (ms since epoch)');
   }
+  if (c.room !== undefined && (typeof c.room !== 'string' || c.room === '')) {
+    throw new ControlProtocolError('msg.control.room must be a non-empty string (the room the event belongs to) or absent');
+  }
+  // A dashboard's stop button in one room sets msg.room, as on every other message of that room.
+  const room = (msg as { room?: unknown }).room;
+  if (c.room === undefined && typeof room === 'string' && room !== '') return { ...(c as ControlPayload), room };
   return c as ControlPayload;
 }
 
@@ -101,20 +109,35 @@ export const ALL_TURNS = '*';
 
 const CANCELLING: ReadonlySet<ControlType> = new Set(['interrupt', 'flush', 'speech-start']);
 
+/** What the cancel rule needs of a control event. */
+export type CancelEvent = Pick<ControlPayload, 'type' | 'turnId' | 'room'>;
+
+/**
+ * A turn's room and an event's room are the same place, or one of them names
+ * none: a turn without a room (an announcement for all) is everywhere, and an
+ * event without one (a single-room flow, a global stop) reaches every room.
+ */
+export function sameRoom(a: string | undefined, b: string | undefined): boolean {
+  return a === undefined || b === undefined || a === b;
+}
+
 /**
  * The cancel rule, the one every node applies: which turns a control event
  * ends. `speech-start` of turn T is a barge-in: every turn but T (the user's
  * new one) ends. `interrupt` and `flush` end their turn, or every turn for
- * ALL_TURNS. Other types end nothing.
+ * ALL_TURNS. Other types end nothing. An event naming a room ends only the
+ * turns of that room (by `roomOf`) and those with none: a question in the
+ * kitchen never cuts the answer playing in the lounge.
  */
-export function cancels(c: Pick<ControlPayload, 'type' | 'turnId'>): (turnId: string) => boolean {
+export function cancels(c: CancelEvent, roomOf: (turnId: string) => string | undefined = () => undefined): (turnId: string) => boolean {
   if (!CANCELLING.has(c.type)) return () => false;
-  if (c.type === 'speech-start') return (id) => id !== c.turnId;
-  if (c.turnId === ALL_TURNS) return () => true;
+  const here = (id: string) => sameRoom(c.room, roomOf(id));
+  if (c.type === 'speech-start') return (id) => id !== c.turnId && here(id);
+  if (c.turnId === ALL_TURNS) return here;
   return (id) => id === c.turnId;
 }
 
 /** The one turn an interrupt or flush names (not ALL_TURNS): it is cancelled even before any of its messages arrived. */
-export function namedTurn(c: Pick<ControlPayload, 'type' | 'turnId'>): string | undefined {
+export function namedTurn(c: CancelEvent): string | undefined {
   return (c.type === 'interrupt' || c.type === 'flush') && c.turnId !== ALL_TURNS ? c.turnId : undefined;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cancels, namedTurn, type ControlPayload } from './control';
+import { cancels, namedTurn, type CancelEvent } from './control';
 
 /** A fresh turn id: short, unique, readable in the debug sidebar. */
 export function newTurnId(): string {
@@ -13,6 +13,8 @@ export function newTurnId(): string {
  */
 export class TurnTracker {
   private readonly cancelled = new Set<string>();
+  /** The room of each turn begun in one (bounded like `cancelled`): the cancel rule is scoped by room. */
+  private readonly rooms = new Map<string, string>();
   private currentTurn: string | undefined;
 
   constructor(private readonly memory = 256) {}
@@ -26,10 +28,28 @@ export class TurnTracker {
    * Marks a turn as the one in progress. Returns false (and changes nothing)
    * when the turn was already cancelled: its late messages must be dropped.
    */
-  begin(turnId: string): boolean {
+  begin(turnId: string, room?: string): boolean {
     if (this.cancelled.has(turnId)) return false;
     this.currentTurn = turnId;
+    this.place(turnId, room);
     return true;
+  }
+
+  /** Notes the room a turn belongs to (a queued job not begun yet, say); nothing without a room. */
+  place(turnId: string, room: string | undefined): void {
+    if (room === undefined || this.rooms.get(turnId) === room) return;
+    this.rooms.set(turnId, room);
+    if (this.rooms.size > this.memory) this.rooms.delete(this.rooms.keys().next().value as string);
+  }
+
+  /** The room a turn was begun or placed in, if any. */
+  roomOf(turnId: string): string | undefined {
+    return this.rooms.get(turnId);
+  }
+
+  /** The cancel rule of an event, with this tracker's rooms. */
+  matcher(c: CancelEvent): (turnId: string) => boolean {
+    return cancels(c, (id) => this.roomOf(id));
   }
 
   /** Cancels one turn, or the current one when no id is given. Returns the id cancelled. */
@@ -51,8 +71,8 @@ export class TurnTracker {
    * even if none of its messages has arrived yet. Returns the held or current
    * turns it cancelled, for the node to stop.
    */
-  cancelBy(c: Pick<ControlPayload, 'type' | 'turnId'>, held: Iterable<string | undefined> = []): string[] {
-    const match = cancels(c);
+  cancelBy(c: CancelEvent, held: Iterable<string | undefined> = []): string[] {
+    const match = this.matcher(c);
     const named = namedTurn(c);
     if (named !== undefined) this.cancel(named);
     const hit = new Set<string>();

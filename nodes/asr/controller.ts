@@ -54,6 +54,8 @@ interface Utterance {
   startSentAt: number;
   partials: number;
   firstPartialMs?: number;
+  /** Where the speech was heard (the frames' msg.room), for its control events. */
+  room?: string;
   end?: { end: number; at: number; wall: number; reason: string; decidedWall: number; turn?: TurnCheck };
 }
 
@@ -98,7 +100,7 @@ export class AsrController {
    */
   restarted(): void {
     for (const [id, u] of this.utterances) {
-      if (!u.end) this.out.control(makeControl('speech-end', u.turnId, { source: 'asr', reason: 'engine restarted' }));
+      if (!u.end) this.out.control(makeControl('speech-end', u.turnId, { source: 'asr', reason: 'engine restarted', ...(u.room ? { room: u.room } : {}) }));
       this.finish(id, u, { words: 0, lost: 'engine restarted' });
     }
     this.position = 0;
@@ -187,7 +189,10 @@ export class AsrController {
     if (e.type === 'speech-start') {
       const turnId = newTurnId();
       this.utterances.set(e.utterance, { turnId, start: e.start, detectedAt: e.at, speechStartWall: wall(e.start), startSentAt: Date.now(), partials: 0 });
-      this.out.control(makeControl('speech-start', turnId, { source: 'asr' }));
+      // The room of the speech scopes the barge-in: a question in the kitchen does not cut the lounge's answer.
+      const { room } = this.speakers.during(e.start, e.at);
+      this.utterances.get(e.utterance)!.room = room;
+      this.out.control(makeControl('speech-start', turnId, { source: 'asr', ...(room ? { room } : {}) }));
       this.out.status('busy', 'hearing speech');
       return;
     }
@@ -195,7 +200,7 @@ export class AsrController {
     if (!u) return;
     if (e.type === 'speech-end') {
       u.end = { end: e.end, at: e.at, wall: wall(e.at), reason: e.reason, decidedWall: Date.now(), turn: e.turn };
-      this.out.control(makeControl('speech-end', u.turnId, { source: 'asr' }));
+      this.out.control(makeControl('speech-end', u.turnId, { source: 'asr', ...(u.room ? { room: u.room } : {}) }));
       if (this.info?.kind === 'vad-only') this.finish(e.utterance, u, { speech_ms: round(((e.end - e.start) / SPEECH_RATE) * 1000, 0) });
       else this.out.status('busy', 'recognising');
       return;

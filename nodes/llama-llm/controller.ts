@@ -9,6 +9,7 @@ import {
   metrics,
   newTurnId,
   parseControl,
+  sameRoom,
   turnFields,
   TurnTracker,
   type ControlMessage,
@@ -86,13 +87,14 @@ const SPEED_STATUS_MS = 1000;
 export class LlmController {
   private readonly turns = new TurnTracker();
   private running: RunningTurn | undefined;
-  /** Numbers text turns as they arrive: of several queued behind a running turn, only the newest runs. */
-  private arrivals = 0;
+  /** Numbers text turns as they arrive, per room: of several queued behind a running turn, only a room's newest runs. */
+  private readonly arrivals = new Map<string, number>();
   /**
-   * The newest question not yet begun (waiting for the model, or for the answer before it to stop):
+   * Each room's newest question not yet begun (waiting for the model, or for the answer before it):
    * a barge-in or an interrupt of every turn cancels it too, else it would answer over the user.
+   * Rooms take the one engine in turn; a question supersedes only its own room's (sameRoom).
    */
-  private waiting: string | undefined;
+  private readonly waiting = new Map<string, string>();
   /** Summaries being written in the background; a new turn aborts them to have the engine. */
   private readonly summaries = new Set<AbortController>();
   private readonly pendingTools: PendingToolCalls;
@@ -125,7 +127,9 @@ export class LlmController {
     const arrived = performance.now();
     if (isControlMessage(msg)) return this.control(msg);
     if (msg.toolCallId !== undefined) return this.toolResult(msg);
-    const conversationId = typeof msg.conversationId === 'string' && msg.conversationId ? msg.conversationId : 'default';
+    const { room } = turnFields(msg);
+    // Each room is its own conversation unless the flow names one: the lounge does not hear the kitchen's history.
+    const conversationId = typeof msg.conversationId === 'string' && msg.conversationId ? msg.conversationId : (room ?? 'default');
     if (msg.reset === true || msg.topic === 'reset' || msg.topic === 'clear') {
       this.memory.clear(conversationId);
       this.out.status('idle', 'history cleared');
@@ -138,24 +142,35 @@ export class LlmController {
     }
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : newTurnId();
     if (this.turns.isStale(turnId)) return; // a late transcript of a cancelled turn
-    const arrival = ++this.arrivals;
-    // A newer question supersedes one still waiting: that turn ends now, so nothing of it is ever
-    // spoken, even if a message of it comes again (the same question resent goes on).
-    if (this.waiting !== undefined && this.waiting !== turnId) this.turns.cancel(this.waiting);
-    this.waiting = turnId;
+    const key = room ?? '';
+    const arrival = (this.arrivals.get(key) ?? 0) + 1;
+    this.arrivals.set(key, arrival);
+    this.turns.place(turnId, room);
+    // A newer question supersedes one still waiting in its room: that turn ends now, so nothing of it
+    // is ever spoken, even if a message of it comes again (the same question resent goes on).
+    for (const [other, waiting] of this.waiting) {
+      if (waiting !== turnId && sameRoom(room, this.turns.roomOf(waiting))) {
+        this.turns.cancel(waiting);
+        this.waiting.delete(other);
+      }
+    }
+    this.waiting.set(key, turnId);
     try {
       if (ready) await ready(); // no await without it: a question with the model loaded starts in this tick
       for (const summary of this.summaries) summary.abort();
-      // A new question supersedes the answer in progress.
-      while (this.running) {
-        if (this.running.turnId !== turnId) this.turns.cancel(this.running.turnId);
-        await this.stop(this.running);
+      // A new question supersedes the answer in progress in its room; another room's finishes first.
+      while (this.running && !this.turns.isStale(turnId)) {
+        const other = this.running;
+        if (other.turnId === turnId || sameRoom(room, this.turns.roomOf(other.turnId))) {
+          if (other.turnId !== turnId) this.turns.cancel(other.turnId);
+          await this.stop(other);
+        } else await other.done;
       }
     } finally {
-      if (this.waiting === turnId) this.waiting = undefined;
+      if (this.waiting.get(key) === turnId) this.waiting.delete(key);
     }
-    if (arrival !== this.arrivals) return; // an even newer question came while this one waited
-    if (!this.turns.begin(turnId)) return; // cancelled while it waited
+    if (arrival !== this.arrivals.get(key)) return; // an even newer question came while this one waited
+    if (!this.turns.begin(turnId, room)) return; // cancelled while it waited
     let finished!: () => void;
     const running: RunningTurn = { turnId, abort: new AbortController(), done: new Promise((r) => (finished = r)) };
     this.running = running;
@@ -351,7 +366,7 @@ export class LlmController {
     const c = parseControl(msg);
     if (c.type === 'tts-end') return this.heard(c);
     // A question still waiting for the model is cancelled too: it must not answer over the user.
-    this.turns.cancelBy(c, [this.running?.turnId, this.waiting]);
+    this.turns.cancelBy(c, [this.running?.turnId, ...this.waiting.values()]);
     if (this.running && this.turns.isStale(this.running.turnId)) await this.stop(this.running);
   }
 

@@ -1,7 +1,7 @@
 import { inputError } from '../../lib/coded-error';
 import { float32ToInt16 } from '../../lib/audio/pcm';
 import { Framer } from '../../lib/audio/framer';
-import { ALL_TURNS, audioFrame, isControlMessage, makeControl, metrics, newTurnId, parseControl, turnFields, TurnTracker, type AudioFrameMessage, type ControlMessage, type ControlPayload, type MetricsMessage, type TurnFields } from '../../lib/messages';
+import { ALL_TURNS, audioFrame, isControlMessage, makeControl, metrics, newTurnId, parseControl, turnFields, TurnTracker, type AudioFrameMessage, type ControlMessage, type CancelEvent, type MetricsMessage, type TurnFields } from '../../lib/messages';
 import type { SentenceAudio, SynthesizeRequest } from '../../lib/tts/piper-engine';
 
 /** What the controller needs from the engine: one text in, sentences out as they are ready. */
@@ -114,7 +114,7 @@ export class TtsController {
     if (msg.priority === true) this.flushAll('priority');
     // The reply in progress, until its last chunk is spoken: between two chunks nothing of it is queued,
     // yet a barge-in or a stop must still silence the chunks still on their way from the LLM.
-    this.turns.begin(turnId);
+    this.turns.begin(turnId, turnFields(msg).room);
     return new Promise<void>((resolve, reject) => {
       const job: Job = { turnId, text, complete, fields: { ...turnFields(msg), turnId }, endsReply: msg.complete === true, queuedAt: performance.now(), settle: (err) => (err ? reject(err) : resolve()) };
       if (msg.priority === true) this.queue.unshift(job);
@@ -132,7 +132,7 @@ export class TtsController {
   }
 
   /** Drops the queued texts of the turns the event cancels and stops the synthesis in flight if it is one of them. */
-  private cancel(c: Pick<ControlPayload, 'type' | 'turnId'>): void {
+  private cancel(c: CancelEvent): void {
     this.turns.cancelBy(c, [...this.queue.map((j) => j.turnId), this.current?.job.turnId]);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       if (this.turns.isStale(this.queue[i].turnId)) this.queue.splice(i, 1)[0].settle();

@@ -1,6 +1,6 @@
 import { AudioInlet } from '../../lib/audio/inlet';
 import { validateAudioMessage } from '../../lib/audio/validate';
-import { ALL_TURNS, cancels, isControlMessage, makeControl, metrics, newTurnId, parseControl, TurnTracker, type ControlMessage, type ControlPayload, type MetricsMessage } from '../../lib/messages';
+import { ALL_TURNS, isControlMessage, makeControl, metrics, newTurnId, parseControl, turnFields, TurnTracker, type CancelEvent, type ControlMessage, type MetricsMessage } from '../../lib/messages';
 import type { PlaybackItem, TurnReport } from '../../lib/audio-io/playback-queue';
 
 /** What the controller needs from the speaker: a queue per turn that can be cut. */
@@ -41,7 +41,7 @@ export class SpeakerController {
     const { format, pcm } = validateAudioMessage(msg);
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : (this.anonymous ??= newTurnId());
     if (this.turns.isStale(turnId)) return;
-    this.turns.begin(turnId);
+    this.turns.begin(turnId, turnFields(msg).room);
     const complete = msg.complete === true;
     let inlet = this.inlets.get(turnId);
     if (!inlet) this.inlets.set(turnId, (inlet = new AudioInlet(this.speaker.sampleRate)));
@@ -67,7 +67,7 @@ export class SpeakerController {
   }
 
   /** Cuts the turns the event cancels; the one it names stays cancelled even if none of its audio has arrived yet. */
-  private cancel(c: Pick<ControlPayload, 'type' | 'turnId'>): void {
-    this.turns.cancelBy(c, this.speaker.cancel(cancels(c)));
+  private cancel(c: CancelEvent): void {
+    this.turns.cancelBy(c, this.speaker.cancel(this.turns.matcher(c)));
   }
 }

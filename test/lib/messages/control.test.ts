@@ -39,6 +39,38 @@ describe('control protocol', () => {
   });
 });
 
+describe('control protocol: rooms', () => {
+  const rooms: Record<string, string | undefined> = { k1: 'kitchen', k2: 'kitchen', l1: 'lounge', all: undefined };
+  const ends = (type: ControlType, turnId: string, room?: string) => Object.keys(rooms).filter(cancels({ type, turnId, room }, (id) => rooms[id]));
+
+  it('scopes the cancel rule to the event\'s room; turns of no room are everywhere, events of no room reach every room', () => {
+    assert.deepEqual(ends('speech-start', 'k2', 'kitchen'), ['k1', 'all'], 'a barge-in in the kitchen');
+    assert.deepEqual(ends('speech-start', 'k2'), ['k1', 'l1', 'all'], 'a barge-in from a flow without rooms');
+    assert.deepEqual(ends('interrupt', ALL_TURNS, 'lounge'), ['l1', 'all'], "the lounge's stop button");
+    assert.deepEqual(ends('interrupt', 'k1', 'lounge'), ['k1'], 'a named turn ends wherever it is');
+  });
+
+  it('takes the room from msg.control.room or, failing that, msg.room, and refuses a malformed one', () => {
+    const ok = makeControl('interrupt', ALL_TURNS);
+    assert.equal(parseControl({ ...ok, room: 'lounge' }).room, 'lounge');
+    assert.equal(parseControl(makeControl('speech-start', 't-1', { room: 'hall' })).room, 'hall');
+    assert.equal(parseControl({ ...makeControl('speech-start', 't-1', { room: 'hall' }), room: 'attic' }).room, 'hall');
+    assert.equal(parseControl(ok).room, undefined);
+    assert.throws(() => parseControl({ control: { ...ok.control, room: 7 } }), /room must be a non-empty string/);
+    assert.throws(() => parseControl({ control: { ...ok.control, room: '' } }), /room must be a non-empty string/);
+  });
+
+  it('TurnTracker remembers the room a turn began in, bounded, and applies the rule with it', () => {
+    const turns = new TurnTracker(2);
+    turns.place('q', 'lounge'); // queued, not begun
+    turns.begin('k', 'kitchen');
+    assert.deepEqual(turns.cancelBy({ type: 'speech-start', turnId: 'new', room: 'kitchen' }, ['q']), ['k']);
+    assert.ok(!turns.isStale('q'));
+    turns.place('a', 'attic');
+    assert.equal(turns.roomOf('q'), undefined, 'the oldest room is forgotten past the bound');
+  });
+});
+
 describe('TurnTracker', () => {
   it('drops messages of a cancelled turn and refuses to restart it', () => {
     const turns = new TurnTracker();

@@ -195,6 +195,43 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
     );
   });
 
+  it('rooms take the engine in turn: a question in one room never supersedes another room\'s answer, only its own room\'s', async () => {
+    const { controller, got, engine } = setUp(['Reply.'], 10);
+    await Promise.all([
+      controller.handle({ payload: 'kitchen 1', turnId: 'k1', room: 'kitchen' }),
+      controller.handle({ payload: 'lounge 1', turnId: 'l1', room: 'lounge' }),
+      controller.handle({ payload: 'kitchen 2', turnId: 'k2', room: 'kitchen' }),
+    ]);
+    assert.equal(engine.maxRunning, 1, 'one engine: never two generations at once');
+    // k1 ran first and was superseded by k2 (same room); l1 waited for it, then k2 waited for l1.
+    assert.deepEqual(got.replies.map((r) => [r.turnId, r.room]), [['l1', 'lounge'], ['k2', 'kitchen']]);
+    assert.ok(got.chunks.every((c) => c.room === (String(c.turnId).startsWith('k') ? 'kitchen' : 'lounge')), 'every chunk names its question\'s room');
+    // Each room is its own conversation: the kitchen's second question does not see the lounge's turn.
+    const k2 = engine.requests.find((r) => r.messages.at(-1)!.content === 'kitchen 2')!;
+    assert.ok(!k2.messages.some((m) => m.content.includes('lounge')), 'the lounge history stays out of the kitchen prompt');
+  });
+
+  it('a barge-in in one room cuts that room\'s answer only; one naming no room, or "*" without a room, cuts every room', async () => {
+    const { controller, got, engine } = setUp(['A.', ' B.', ' C.', ' D.'], 10);
+    const lounge = controller.handle({ payload: 'lounge q', turnId: 'l1', room: 'lounge' });
+    const kitchen = controller.handle({ payload: 'kitchen q', turnId: 'k1', room: 'kitchen' });
+    await sleep(15);
+    await controller.handle(makeControl('speech-start', 'k-new', { source: 'asr', room: 'kitchen' }));
+    await Promise.all([lounge, kitchen]);
+    assert.deepEqual(got.replies.map((r) => r.turnId), ['l1'], 'the lounge answer finished; the kitchen question, still waiting, was cancelled');
+    assert.equal(engine.aborted, 0);
+
+    const next = controller.handle({ payload: 'lounge again', turnId: 'l2', room: 'lounge' });
+    await sleep(15);
+    await controller.handle({ ...makeControl('interrupt', '*'), room: 'kitchen' }); // the kitchen's stop button
+    await controller.handle(makeControl('speech-start', 'k-2', { room: 'kitchen' }));
+    assert.equal(engine.aborted, 0, 'nothing of the kitchen reaches the lounge');
+    await controller.handle(makeControl('speech-start', 'x-1')); // a single-room asr, no room: every turn
+    await next;
+    assert.equal(engine.aborted, 1);
+    assert.deepEqual(got.replies.map((r) => r.turnId), ['l1']);
+  });
+
   it('after a cut, the history keeps what speaker-out heard, even when tts-end comes before the turn is over', async () => {
     const { controller, memory } = setUp(['First sentence here.', ' Second one.', ' Third.'], 10);
     const turn = controller.handle({ payload: 'q', turnId: 't-1' });
