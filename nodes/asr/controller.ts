@@ -188,10 +188,9 @@ export class AsrController {
     const wall = (pos: number) => Math.round(anchor.ms - ((anchor.pos - pos) / SPEECH_RATE) * 1000);
     if (e.type === 'speech-start') {
       const turnId = newTurnId();
-      this.utterances.set(e.utterance, { turnId, start: e.start, detectedAt: e.at, speechStartWall: wall(e.start), startSentAt: Date.now(), partials: 0 });
       // The room of the speech scopes the barge-in: a question in the kitchen does not cut the lounge's answer.
       const { room } = this.speakers.during(e.start, e.at);
-      this.utterances.get(e.utterance)!.room = room;
+      this.utterances.set(e.utterance, { turnId, start: e.start, detectedAt: e.at, speechStartWall: wall(e.start), startSentAt: Date.now(), partials: 0, room });
       this.out.control(makeControl('speech-start', turnId, { source: 'asr', ...(room ? { room } : {}) }));
       this.out.status('busy', 'hearing speech');
       return;

@@ -148,10 +148,10 @@ export class LlmController {
     this.turns.place(turnId, room);
     // A newer question supersedes one still waiting in its room: that turn ends now, so nothing of it
     // is ever spoken, even if a message of it comes again (the same question resent goes on).
-    for (const [other, waiting] of this.waiting) {
-      if (waiting !== turnId && sameRoom(room, this.turns.roomOf(waiting))) {
-        this.turns.cancel(waiting);
-        this.waiting.delete(other);
+    for (const [waitingKey, waitingTurn] of this.waiting) {
+      if (waitingTurn !== turnId && sameRoom(room, this.turns.roomOf(waitingTurn))) {
+        this.turns.cancel(waitingTurn);
+        this.waiting.delete(waitingKey);
       }
     }
     this.waiting.set(key, turnId);

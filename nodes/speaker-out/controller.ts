@@ -41,10 +41,14 @@ export class SpeakerController {
     const { format, pcm } = validateAudioMessage(msg);
     const turnId = typeof msg.turnId === 'string' && msg.turnId ? msg.turnId : (this.anonymous ??= newTurnId());
     if (this.turns.isStale(turnId)) return;
-    this.turns.begin(turnId, turnFields(msg).room);
+    this.turns.begin(turnId);
     const complete = msg.complete === true;
     let inlet = this.inlets.get(turnId);
-    if (!inlet) this.inlets.set(turnId, (inlet = new AudioInlet(this.speaker.sampleRate)));
+    if (!inlet) {
+      // A turn's first frame says its room, once: the frames after it go by on the audio path.
+      this.inlets.set(turnId, (inlet = new AudioInlet(this.speaker.sampleRate)));
+      this.turns.place(turnId, turnFields(msg).room);
+    }
     const samples = inlet.toInt16(pcm, format.sampleRate, format.channels, complete);
     this.speaker.enqueue({ turnId, samples, text: typeof msg.text === 'string' ? msg.text : undefined, complete });
   }

@@ -33,13 +33,13 @@ function flow(speaker: Record<string, unknown>, extra: Record<string, unknown>[]
 
 
 /** Sends audio as piper-tts does: 20 ms frames with the sentence text, the reply's last frame marked complete. */
-function sendSentences(sentences: Array<{ text: string; samples: Int16Array }>, rate: number, turnId: string, complete = true): void {
+function sendSentences(sentences: Array<{ text: string; samples: Int16Array }>, rate: number, turnId: string, complete = true, room?: string): void {
   const node = helper.getNode('spk');
   const step = Math.round(rate * 0.02);
   sentences.forEach((s, si) => {
     for (let at = 0; at < s.samples.length; at += step) {
       const last = si === sentences.length - 1 && at + step >= s.samples.length;
-      node.receive({ topic: 'audio', payload: int16ToBuffer(s.samples.slice(at, at + step)), audio: { sampleRate: rate, channels: 1, format: 's16le' }, turnId, text: s.text, complete: complete && last } as never);
+      node.receive({ topic: 'audio', payload: int16ToBuffer(s.samples.slice(at, at + step)), audio: { sampleRate: rate, channels: 1, format: 's16le' }, turnId, text: s.text, complete: complete && last, ...(room ? { room } : {}) } as never);
     }
   });
 }
@@ -106,6 +106,21 @@ describe('speaker-out node (real Node-RED runtime)', function () {
     helper.getNode('spk').receive(makeControl('speech-start', 't-user') as never);
     await until(() => control.length === 2, 1000, 'tts-end');
     assert.equal(control[1].control.turnId, 't-old');
+    assert.equal(control[1].control.cut, true);
+  });
+
+  it('a barge-in in another room leaves the turn playing; one in its own room cuts it', async () => {
+    await helper.load(speakerOut, flow({ sink: 'wav', wavPath: join(dir, 'rooms.wav') }));
+    const control = collect<Control>('control');
+    sendSentences([{ text: 'The lounge answer.', samples: tone(16000, 1.5) }], 16000, 't-lounge', true, 'lounge');
+    await until(() => control.length === 1, 5000, 'tts-start');
+    helper.getNode('spk').receive(makeControl('speech-start', 't-kitchen-user', { room: 'kitchen' }) as never);
+    helper.getNode('spk').receive({ ...makeControl('interrupt', '*'), room: 'kitchen' } as never);
+    await sleep(300);
+    assert.equal(control.length, 1, 'the kitchen cuts nothing in the lounge');
+    helper.getNode('spk').receive(makeControl('speech-start', 't-lounge-user', { room: 'lounge' }) as never);
+    await until(() => control.length === 2, 1000, 'tts-end');
+    assert.equal(control[1].control.turnId, 't-lounge');
     assert.equal(control[1].control.cut, true);
   });
 
