@@ -15,13 +15,19 @@ export class TurnTracker {
   private readonly cancelled = new Set<string>();
   /** The room of each turn begun in one (bounded like `cancelled`): the cancel rule is scoped by room. */
   private readonly rooms = new Map<string, string>();
-  private currentTurn: string | undefined;
+  /**
+   * The turns begun and not yet finished or cancelled, oldest first (bounded like `cancelled`): a node
+   * may hold several at once, such as a reply waiting for its next chunk while an announcement is spoken.
+   */
+  private readonly open = new Set<string>();
 
   constructor(private readonly memory = 256) {}
 
-  /** The turn the node is working on, if any. */
+  /** The turn the node began last and is still working on, if any. */
   get current(): string | undefined {
-    return this.currentTurn;
+    let last: string | undefined;
+    for (const id of this.open) last = id;
+    return last;
   }
 
   /**
@@ -30,7 +36,9 @@ export class TurnTracker {
    */
   begin(turnId: string, room?: string): boolean {
     if (this.cancelled.has(turnId)) return false;
-    this.currentTurn = turnId;
+    this.open.delete(turnId);
+    this.open.add(turnId);
+    if (this.open.size > this.memory) this.open.delete(this.open.values().next().value as string);
     this.place(turnId, room);
     return true;
   }
@@ -53,7 +61,7 @@ export class TurnTracker {
   }
 
   /** Cancels one turn, or the current one when no id is given. Returns the id cancelled. */
-  cancel(turnId: string | undefined = this.currentTurn): string | undefined {
+  cancel(turnId: string | undefined = this.current): string | undefined {
     if (turnId === undefined) return undefined;
     this.cancelled.add(turnId);
     if (this.cancelled.size > this.memory) {
@@ -61,14 +69,14 @@ export class TurnTracker {
       const oldest = this.cancelled.values().next().value as string;
       this.cancelled.delete(oldest);
     }
-    if (this.currentTurn === turnId) this.currentTurn = undefined;
+    this.open.delete(turnId);
     return turnId;
   }
 
   /**
    * Applies a control event's cancel rule (cancels()) to the turns this node
-   * holds and to its current turn, and remembers the turn an interrupt names
-   * even if none of its messages has arrived yet. Returns the held or current
+   * holds and to its open turns, and remembers the turn an interrupt names
+   * even if none of its messages has arrived yet. Returns the held or open
    * turns it cancelled, for the node to stop.
    */
   cancelBy(c: CancelEvent, held: Iterable<string | undefined> = []): string[] {
@@ -76,14 +84,14 @@ export class TurnTracker {
     const named = namedTurn(c);
     if (named !== undefined) this.cancel(named);
     const hit = new Set<string>();
-    for (const id of [...held, this.currentTurn]) if (id !== undefined && match(id)) hit.add(id);
+    for (const id of [...held, ...this.open]) if (id !== undefined && match(id)) hit.add(id);
     for (const id of hit) this.cancel(id);
     return [...hit];
   }
 
-  /** Ends the current turn normally (nothing is cancelled). */
+  /** Ends a turn normally (nothing is cancelled). */
   finish(turnId: string): void {
-    if (this.currentTurn === turnId) this.currentTurn = undefined;
+    this.open.delete(turnId);
   }
 
   /** True when a message for this turn must be dropped. */

@@ -70,6 +70,23 @@ describe('fuzz: piper-tts (tiny voice, real Node-RED runtime)', function () {
     });
   }
 
+  // Found by the property below: a reply waiting for its next chunk, then a whole text of no turn, then an
+  // announcement: the node tracked only its latest turn, so the announcement's cut missed the reply.
+  it('regression: an announcement cuts a reply waiting for its next chunk even after another text began', async () => {
+    await helper.load(piperTts, fuzzFlow({ id: 'tts', type: 'piper-tts', voicePath: voice, frameMs: 20 }, 3));
+    await ready('tts', 20_000);
+    const traffic = new Traffic('tts');
+    traffic.receive({ topic: 'llm-chunk', payload: 'Hello there.', turnId: 't-reply', complete: false });
+    traffic.receive({ topic: 'llm-chunk', payload: 'The post has come.' });
+    await until(() => traffic.sent.some((s) => s.msg.turnId === 't-reply' && s.msg.chunkEnd === true), 15_000, 'the first chunk to be spoken');
+    const n = traffic.receive({ topic: 'llm-chunk', payload: 'The door is open.', priority: true });
+    traffic.receive({ topic: 'llm-chunk', payload: 'The lights are on.', turnId: 't-reply', complete: true });
+    await traffic.allSettled([0, 1, 2, 3], 15_000);
+    const late = traffic.sent.filter((s) => s.port === 0 && s.msg.turnId === 't-reply' && s.at > traffic.processedAt[n]);
+    assert.deepEqual([...new Set(late.map((s) => s.msg.text))], []);
+    assert.ok(traffic.sent.some((s) => s.port === 0 && s.msg.text === 'The door is open.' && s.msg.complete === true), 'the announcement was spoken');
+  });
+
   it('every message settles as the contract says, no audio of a turn after it was cancelled, and a fresh text is spoken to its end', async () => {
     await helper.load(piperTts, fuzzFlow({ id: 'tts', type: 'piper-tts', voicePath: voice, frameMs: 20, sentenceSilence: 0.05 }, 3));
     await ready('tts', 20_000);

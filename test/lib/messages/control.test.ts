@@ -93,6 +93,19 @@ describe('TurnTracker', () => {
     assert.ok(!turns.isStale('a'));
   });
 
+  it('holds several open turns at once: a cancel-all reaches a reply waiting for its next chunk while another turn began', () => {
+    const turns = new TurnTracker();
+    turns.begin('reply'); // its first chunk spoken, more to come
+    turns.begin('announcement');
+    assert.equal(turns.current, 'announcement');
+    assert.deepEqual(turns.cancelBy({ type: 'flush', turnId: ALL_TURNS }).sort(), ['announcement', 'reply']);
+    assert.ok(turns.isStale('reply') && turns.current === undefined);
+    turns.begin('c');
+    turns.begin('d');
+    turns.finish('d');
+    assert.equal(turns.current, 'c', 'the turn begun before the finished one is still open');
+  });
+
   it('forgets the oldest cancelled turns beyond its memory', () => {
     const turns = new TurnTracker(3);
     for (const id of ['a', 'b', 'c', 'd']) turns.cancel(id);

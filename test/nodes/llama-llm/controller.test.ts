@@ -4,8 +4,7 @@ import { LlmController, type LlmOutputs } from '../../../nodes/llama-llm/control
 import { abortError, estimateTokens, type EngineInfo, type GenerateMarks, type GenerateRequest, type LlmEngine } from '../../../lib/llm/engine';
 import { ConversationMemory, type Summariser } from '../../../lib/llm/memory';
 import { llmSummariser } from '../../../lib/llm/summarise';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, until } from '../../support/wait';
 
 /** An engine that streams a scripted reply piece by piece, like llama-server does, and stops on abort. */
 class ScriptedEngine implements LlmEngine {
@@ -243,11 +242,13 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
   });
 
   it('after a cut without spoken text, the history keeps the chunks sent before the interrupt', async () => {
-    const { controller, memory } = setUp(['First sentence here.', ' Second one.', ' Third.'], 10);
+    // Slow tokens, and the interrupt as soon as the first chunk left: the second cannot have left yet, however busy the machine.
+    const { controller, memory, got } = setUp(['First sentence here.', ' Second one.', ' Third.'], 200);
     const turn = controller.handle({ payload: 'q', turnId: 't-1' });
-    await sleep(25);
+    await until(() => got.chunks.length === 1, 5000, 'the first chunk');
     await controller.handle(makeControl('interrupt', 't-1'));
     await turn;
+    assert.equal(got.chunks.length, 1);
     await controller.handle(makeControl('tts-end', 't-1', { cut: true, playedMs: 400 }));
     assert.equal(memory.history('default').turns[0].assistant, 'First sentence here.');
   });
