@@ -8,39 +8,47 @@
  * which speaker-out sends when the page receipts the first buffer it plays.
  * All four pages also stream their (fake) microphone into mic-in meanwhile.
  * With one piper-tts for all rooms, four questions at once are synthesised one
- * after another: the first rows show that queue; the last two, speaker-out's
- * own first_audio_to_played_ms, show the browser path (WebSocket, the page's
+ * after another: the first rows show that queue; speaker-out's own
+ * first_audio_to_played_ms shows the browser path (WebSocket, the page's
  * jitter buffer, its receipt) alone.
- * No LLM: the rooms would then wait for each other's answers in llama-llm,
- * which answers one question at a time.
+ * Then the same with the question typed to the shared llama-llm (gemma-3-270m),
+ * as the shipped flow does: from the question to the room's first played
+ * sample, the rooms taking the one model in turn, as llama-llm answers them.
  *
- * Needs `npm run build`, Chromium and the joe voice; says so and skips otherwise.
+ * Needs `npm run build`, Chromium and the joe voice (and gemma-3-270m for the
+ * llama-llm rows); says so and skips otherwise.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAsScript, type BenchRow } from './table';
 import { launchVoiceChromium, openRoom, VoiceRed } from '../test/support/browser-voice';
 import { CHROMIUM } from '../test/support/chromium';
-import { JOE_VOICE, installedModel } from '../test/support/real-models';
+import { GEMMA_LLM, JOE_VOICE, installedModel } from '../test/support/real-models';
 import { ROOT } from '../test/support/paths';
 import { until } from '../test/support/wait';
 
 const ROOMS = ['kitchen', 'lounge', 'study', 'hall'];
 const ROUNDS = 5;
 const QUESTION = 'The kettle is on, and the post has come.';
+/** A question of each room's own for the assistant: the same words would give the same answer in every room. */
+const ASKED: Record<string, string> = { kitchen: 'What can I cook tonight?', lounge: 'Tell me a short joke.', study: 'How do I stay focused?', hall: 'Is it cold outside?' };
 const CLIP = '/work/shared/models/testdata/arctic_aew_a0001.wav';
 
-function flow(voice: string): unknown[] {
+function flow(voice: string, gguf: string | undefined): unknown[] {
   const nodes: unknown[] = [
     { id: 'tab', type: 'tab', label: 'bench' },
     { id: 'sink', type: 'debug', z: 'tab', active: false, tosidebar: false, console: false, complete: 'true' },
+    ...(gguf
+      ? [{ id: 'llm', type: 'llama-llm', z: 'tab', version: 3, endpoint: 'chat', modelPath: gguf, threads: 0, contextSize: 2048, maxTokens: 40, temperature: 0, style: 'concise', lowLatency: true, systemPrompt: 'You are a helpful voice assistant. Keep answers short.', wires: [['tts'], ['sink'], [], [], ['sink']] }]
+      : []),
     { id: 'tts', type: 'piper-tts', z: 'tab', version: 1, voicePath: voice, speakerId: 0, lengthScale: 1, noiseScale: 0.667, noiseW: 0.8, sentenceSilence: 0.2, frameMs: 20, threads: 1, wires: [ROOMS.map((r) => `spk-${r}`), ROOMS.map((r) => `spk-${r}`), []] },
   ];
   for (const r of ROOMS) {
     nodes.push(
       { id: `card-${r}`, type: 'sound-card', version: 2, backend: 'browser', room: r, input: '', output: '', sampleRate: 16000, frameMs: 20 },
       { id: `mic-${r}`, type: 'mic-in', z: 'tab', source: 'device', card: `card-${r}`, wavPath: '', pace: 'realtime', autoStart: true, frameMs: 20, echoCancel: false, wires: [['sink']] },
-      { id: `spk-${r}`, type: 'speaker-out', z: 'tab', sink: 'device', card: `card-${r}`, wavPath: '', wavRate: 16000, wires: [['sink'], ['sink']] },
+      // tts-start / tts-end back to llama-llm: its history keeps what each room heard.
+      { id: `spk-${r}`, type: 'speaker-out', z: 'tab', sink: 'device', card: `card-${r}`, wavPath: '', wavRate: 16000, wires: [gguf ? ['sink', 'llm'] : ['sink'], ['sink']] },
     );
   }
   return nodes;
@@ -57,19 +65,24 @@ export async function run(): Promise<BenchRow[]> {
     process.stderr.write('browser: skipped (needs Chromium, the joe voice and npm run build)\n');
     return [];
   }
+  const llmDir = installedModel(GEMMA_LLM);
+  if (!llmDir) process.stderr.write(`browser: the llama-llm rows skipped: no model (${GEMMA_LLM}; run: bash scripts/test-models.sh)\n`);
   const red = new VoiceRed();
   await red.start();
   const browser = await launchVoiceChromium(CLIP);
-  const bench = { alone: [] as number[], together: [] as number[] };
+  type Figures = { alone: number[]; together: number[] };
+  const figures = () => ({ alone: [], together: [] }) as Figures;
+  /** From the question to the room's first played buffer, asked of piper-tts (spoken as it is) and of llama-llm. */
+  const played = { tts: figures(), llm: figures() };
   /** speaker-out's own figure: from a turn's first audio reaching it to the page receipting the first buffer (the browser path alone). */
-  const transport = { alone: [] as number[], together: [] as number[] };
+  const transport = figures();
   try {
-    await red.deploy(flow(join(voiceDir, 'voice.onnx')));
+    await red.deploy(flow(join(voiceDir, 'voice.onnx'), llmDir && join(llmDir, 'model.gguf')));
     const context = await browser.newContext();
     for (const r of ROOMS) await openRoom(context, red.base, r, '?processing=off');
     let turn = 0;
     /** Asks the rooms at once; resolves with each room's ms from the question to its first played buffer. */
-    const ask = async (rooms: string[]): Promise<number[]> => {
+    const ask = async (rooms: string[], via: 'tts' | 'llm'): Promise<void> => {
       const ids = rooms.map((r) => `bench-${++turn}-${r}`);
       const from = red.sent.length;
       const at = performance.now();
@@ -78,40 +91,44 @@ export async function run(): Promise<BenchRow[]> {
         const c = msg.control as { type?: string } | undefined;
         if (c?.type === 'tts-start' && ids.includes(String(msg.turnId)) && !started.has(String(msg.turnId))) started.set(String(msg.turnId), performance.now() - at);
       };
-      rooms.forEach((r, i) => red.inject('tts', { payload: QUESTION, turnId: ids[i], room: r, complete: true }));
-      await until(() => started.size === rooms.length, 60_000, 'every room playing');
+      rooms.forEach((r, i) => red.inject(via, via === 'tts' ? { payload: QUESTION, turnId: ids[i], room: r, complete: true } : { payload: ASKED[r], turnId: ids[i], room: r }));
+      await until(() => started.size === rooms.length, 120_000, 'every room playing');
       // Let the answers play out before the next round.
-      await until(() => ids.every((id) => red.sent.slice(from).some((s) => (s.msg.control as { type?: string } | undefined)?.type === 'tts-end' && s.msg.turnId === id)), 60_000, 'every answer played');
-      const waited = ids.map((id) => red.sent.slice(from).find((m) => m.msg.topic === 'metrics' && m.msg.turnId === id)?.msg.payload as { first_audio_to_played_ms?: number } | undefined);
-      (rooms.length === 1 ? transport.alone : transport.together).push(...waited.map((w) => w?.first_audio_to_played_ms ?? NaN));
-      return ids.map((id) => started.get(id) as number);
+      await until(() => ids.every((id) => red.sent.slice(from).some((s) => (s.msg.control as { type?: string } | undefined)?.type === 'tts-end' && s.msg.turnId === id)), 120_000, 'every answer played');
+      const into = rooms.length === 1 ? 'alone' : 'together';
+      played[via][into].push(...ids.map((id) => started.get(id) as number));
+      if (via === 'tts') {
+        const waited = ids.map((id) => red.sent.slice(from).find((m) => m.msg.topic === 'metrics' && m.msg.stage === 'speaker' && m.msg.turnId === id)?.msg.payload as { first_audio_to_played_ms?: number } | undefined);
+        transport[into].push(...waited.map((w) => w?.first_audio_to_played_ms ?? NaN));
+      }
     };
-    await ask([ROOMS[0]]); // warm-up: the voice loads
-    transport.alone.length = 0;
+    const paths = llmDir ? (['tts', 'llm'] as const) : (['tts'] as const);
+    // Warm-up: the voice and the model load.
+    for (const via of paths) await ask([ROOMS[0]], via);
+    for (const f of [played.tts, played.llm, transport]) f.alone.length = f.together.length = 0;
     for (let i = 0; i < ROUNDS; i++) {
-      bench.alone.push(...(await ask([ROOMS[i % ROOMS.length]])));
-      bench.together.push(...(await ask(ROOMS)));
+      for (const via of paths) {
+        await ask([ROOMS[i % ROOMS.length]], via);
+        await ask(ROOMS, via);
+      }
     }
   } finally {
     red.onSent = undefined;
     await browser.close();
     await red.stop();
   }
-  const row = (metric: string, q: number): BenchRow => ({
-    bench: 'browser',
-    metric: `first sample played, ${metric} (4 rooms at once vs 1 alone, ${ROUNDS} rounds)`,
-    value: quantile(bench.together, q),
-    unit: 'ms',
-    baseline: quantile(bench.alone, q),
-  });
-  const path = (metric: string, q: number): BenchRow => ({
-    bench: 'browser',
-    metric: `speaker-out to the page playing, ${metric} (4 rooms vs 1)`,
-    value: quantile(transport.together, q),
-    unit: 'ms',
-    baseline: quantile(transport.alone, q),
-  });
-  return [row('median', 0.5), row('p90', 0.9), path('median', 0.5), path('p90', 0.9)];
+  const rows = (f: Figures, metric: string): BenchRow[] =>
+    (
+      [
+        ['median', 0.5],
+        ['p90', 0.9],
+      ] as const
+    ).map(([q, at]) => ({ bench: 'browser', metric: `${metric}, ${q} (4 rooms at once vs 1 alone, ${ROUNDS} rounds)`, value: quantile(f.together, at), unit: 'ms', baseline: quantile(f.alone, at) }));
+  return [
+    ...rows(played.tts, 'text to piper-tts -> first sample played'),
+    ...rows(transport, 'speaker-out -> the page playing'),
+    ...(llmDir ? rows(played.llm, `question to llama-llm (${GEMMA_LLM}) -> first sample played`) : []),
+  ];
 }
 
 runAsScript(module, run);

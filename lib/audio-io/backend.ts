@@ -70,13 +70,15 @@ export interface NativeBackend {
   open(request: OpenRequest, handlers: StreamHandlers): DeviceStream;
 }
 
-export type DeviceErrorCode = 'NO_BACKEND' | 'DEVICE_MISSING' | 'OPEN_FAILED' | 'DEVICE_LOST';
+/** PAGE_GONE: a browser card's page closed, reloaded or went offline; routine (a tablet sleeps), no failure. */
+export type DeviceErrorCode = 'NO_BACKEND' | 'DEVICE_MISSING' | 'OPEN_FAILED' | 'DEVICE_LOST' | 'PAGE_GONE';
 
 const STATUS: Record<DeviceErrorCode, string> = {
   NO_BACKEND: 'no audio backend',
   DEVICE_MISSING: 'device missing',
   OPEN_FAILED: 'cannot open device',
   DEVICE_LOST: 'device lost',
+  PAGE_GONE: 'waiting for browser',
 };
 
 export class DeviceError extends CodedError {

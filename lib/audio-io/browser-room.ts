@@ -86,7 +86,7 @@ export class BrowserRoom implements AudioBackend {
   }
 }
 
-const gone = (room: string): DeviceError => new DeviceError('DEVICE_LOST', `the browser page of room "${room}" went away (closed, reloaded or offline)`, 'waiting for browser');
+const gone = (room: string): DeviceError => new DeviceError('PAGE_GONE', `the browser page of room "${room}" went away (closed, reloaded or offline)`);
 
 /** The card's stream on one page: ends when the page goes, and then says why. */
 class BrowserStream implements DeviceStream {

@@ -6,7 +6,9 @@ import { Status } from './status';
 /**
  * Shows a sound card's state under a node that uses it, and reports each new
  * failure once (a device that stays missing retries quietly, it does not flood
- * the debug sidebar). Returns the function that stops listening.
+ * the debug sidebar). A browser page that left is no failure: the node waits
+ * for the next one, as before the first (the card logs it). Returns the
+ * function that stops listening.
  */
 export function followCard(node: Node, card: SoundCard, onOpen: () => void): () => void {
   let lastError = '';
@@ -16,7 +18,10 @@ export function followCard(node: Node, card: SoundCard, onOpen: () => void): () 
       lastError = '';
       onOpen();
     }
-    if ((state === 'retrying' || state === 'failed') && err) {
+    if (state === 'retrying' && (err as { code?: unknown } | undefined)?.code === 'PAGE_GONE') {
+      lastError = '';
+      node.status(Status.waiting(shortReason(err as Error)));
+    } else if ((state === 'retrying' || state === 'failed') && err) {
       node.status(Status.failed(shortReason(err)));
       if (err.message !== lastError) node.error(state === 'retrying' ? `${err.message}; retrying` : err.message);
       lastError = err.message;

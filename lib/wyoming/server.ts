@@ -26,6 +26,8 @@ export interface ServerOptions {
   host: string;
   services: Service[];
   agentName: string;
+  /** msg.room of every message it sends into the flow: a Wyoming turn is cut only by its own room's barge-ins and stops. */
+  room: string;
   languages: string[];
   /** Announce `_wyoming._tcp` on the local network. */
   zeroconf: boolean;
@@ -44,6 +46,7 @@ export interface ServerOptions {
 
 export const SERVER_DEFAULTS: Omit<ServerOptions, 'port' | 'host' | 'services'> = {
   agentName: 'Node-RED',
+  room: 'home-assistant',
   languages: ['en'],
   zeroconf: false,
   answerTimeoutMs: 60_000,
@@ -343,7 +346,7 @@ export class WyomingServer extends EventEmitter {
 
   /** A message for the flow, with the request's turn and msg.wyoming; held while the request waits for its turn. */
   private deliver(req: Request, msg: FlowMessage): void {
-    const full = { ...msg, turnId: req.turnId, wyoming: req.meta };
+    const full = { ...msg, turnId: req.turnId, room: this.options.room, wyoming: req.meta };
     if (req.open) this.send(req, full);
     else req.held.push(full);
   }

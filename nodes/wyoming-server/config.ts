@@ -12,6 +12,8 @@ export interface WyomingServerConfig extends NodeDef {
   handle: boolean;
   /** The conversation agent's name in Home Assistant (also the Zeroconf name). */
   agentName: string;
+  /** msg.room of the flow's messages for Home Assistant's requests (added in version 2). */
+  room: string;
   /** Comma-separated language codes of the agent (and of a recogniser whose model does not name its own). */
   languages: string;
   zeroconf: boolean;
@@ -26,9 +28,14 @@ export const DEFAULTS: Omit<WyomingServerConfig, keyof NodeDef> = {
   tts: true,
   handle: true,
   agentName: 'Node-RED',
+  room: 'home-assistant',
   languages: 'en',
   zeroconf: false,
   timeout: 60,
 };
 
-export const MIGRATIONS: Migration<WyomingServerConfig>[] = [withDefaults<WyomingServerConfig>(DEFAULTS)];
+export const MIGRATIONS: Migration<WyomingServerConfig>[] = [
+  withDefaults<WyomingServerConfig>(DEFAULTS),
+  // Version 1 had no room: its requests were in every room, so any room's barge-in cut them.
+  { version: 2, up: (c) => ({ ...c, room: typeof c.room === 'string' && c.room.trim() ? c.room.trim() : DEFAULTS.room }) },
+];

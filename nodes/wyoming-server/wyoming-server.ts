@@ -20,6 +20,7 @@ export = function register(RED: NodeAPI): void {
       host,
       services: SERVICES.filter((s) => config[s]),
       agentName: config.agentName.trim() || SERVER_DEFAULTS.agentName,
+      room: config.room.trim() || SERVER_DEFAULTS.room,
       languages: languages.length ? languages : SERVER_DEFAULTS.languages,
       zeroconf: config.zeroconf,
       answerTimeoutMs: config.timeout * 1000,

@@ -53,8 +53,7 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
 
   before(async function () {
     if (!hasChromium()) return this.skip();
-    red = new VoiceRed();
-    await red.start();
+    red = await VoiceRed.shared();
     await red.deploy(twoRooms());
     browser = await launchVoiceChromium(CLIP);
     context = await browser.newContext();
@@ -62,7 +61,7 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
 
   after(async () => {
     await browser?.close();
-    await red?.stop();
+    await red?.release();
   });
 
   it('the page serves under httpNodeRoot; a wrong token gets 401 on the page, its ticket and its WebSocket', async () => {
@@ -196,7 +195,12 @@ describe('browser as microphone and speaker (headless Chromium, issue #18)', fun
     assert.equal(await kitchen.textContent('#said'), 'It is noon.');
     assert.equal(await lounge.textContent('#heard'), '');
 
+    const statusesBefore = red.from('statuses').length;
     await lounge.reload();
+    // A page leaving is routine (a tablet sleeps): the room's nodes wait for the next page, as before the first, and turn no red.
+    const since = () => red.from('statuses').slice(statusesBefore).map((m) => m.status as { source: { id: string }; fill?: string; text: string });
+    await until(() => ['mic-lounge', 'spk-lounge'].every((id) => since().some((s) => s.source.id === id && s.text === 'waiting for browser' && s.fill === 'yellow')), 10_000, 'the lounge nodes waiting for the page');
+    assert.deepEqual(since().filter((s) => s.fill === 'red'), []);
     await lounge.click('#start');
     await lounge.waitForFunction(() => (window as unknown as { voice: { connected: boolean; sent: number } }).voice.connected && (window as unknown as { voice: { sent: number } }).voice.sent > 5, undefined, { timeout: 30_000 });
     sendTurn(red, 'spk-lounge', tone(16000, 0.4, 660), 'turn-l', 'lounge');

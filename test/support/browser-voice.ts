@@ -13,6 +13,8 @@ import { until } from './wait';
 /** What a hook saw a node send (the message as delivered, one per wire). */
 export interface Sent {
   source: string;
+  /** The node the wire led to: a message sent on a wire to two nodes is delivered (and seen) twice. */
+  destination: string;
   msg: Record<string, unknown>;
 }
 
@@ -22,17 +24,40 @@ interface RedRuntime {
   stop(): Promise<void>;
   httpAdmin: express.Express;
   httpNode: express.Express;
-  hooks: { add(name: string, fn: (event: { source: { id: string }; msg: Record<string, unknown> }) => void): void; remove(name: string): void };
+  hooks: { add(name: string, fn: (event: { source: { id: string }; destination: { id: string }; msg: Record<string, unknown> }) => void): void; remove(name: string): void };
   nodes: { getNode(id: string): { receive(msg: Record<string, unknown>): void } | null };
 }
+
+let shared: Promise<VoiceRed> | undefined;
 
 /**
  * Node-RED 4.1 of the checkout running in this process, with this package's
  * nodes from dist/ (npm run build first), its HTTP nodes and admin API on
  * 127.0.0.1: the real runtime, with hooks to see what nodes send and a way
- * to give a node a message. One per test file: Node-RED starts once per process.
+ * to give a node a message. One per process (see shared()).
  */
 export class VoiceRed {
+  /**
+   * The process's one VoiceRed, started on first use, for test files to share
+   * (each deploys its own flows). A second runtime started in the same process
+   * loses its nodes' credentials (a card's token): Node-RED keeps their
+   * definitions in modules of its own that a second start does not fill again.
+   */
+  static shared(): Promise<VoiceRed> {
+    shared ??= (async () => {
+      const red = new VoiceRed();
+      await red.start();
+      return red;
+    })();
+    return shared;
+  }
+
+  /** Ends a test file's use of the shared runtime: its flows stop (cards close, pages are let go). */
+  async release(): Promise<void> {
+    this.onSent = undefined;
+    await this.deploy([]);
+  }
+
   readonly sent: Sent[] = [];
   /** Called with each message as it is delivered (timings without polling). */
   onSent: ((source: string, msg: Record<string, unknown>) => void) | undefined;
@@ -65,7 +90,7 @@ export class VoiceRed {
     this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await red.start();
     red.hooks.add('postDeliver.rvtest', (event) => {
-      this.sent.push({ source: event.source.id, msg: event.msg });
+      this.sent.push({ source: event.source.id, destination: event.destination.id, msg: event.msg });
       this.onSent?.(event.source.id, event.msg);
     });
     this.red = red;

@@ -167,6 +167,8 @@ describe('Wyoming server (real TCP server, no Node-RED)', function () {
         ['How are you?', true],
       ],
     );
+    // In its own room: a barge-in in a browser room must not cut Home Assistant's answer.
+    assert.deepEqual(flow.tts.map((m) => m.room), ['home-assistant', 'home-assistant']);
     const frame = (text: string, extra: Record<string, unknown>) => ({ topic: 'audio', payload: Buffer.alloc(64), audio: { sampleRate: 22050, channels: 1, format: 's16le' }, text, turnId: flow.tts[0].turnId, ...extra });
     server.answer(frame('Hello there.', {}));
     server.answer(frame('Hello there.', { chunkEnd: true, complete: false }));

@@ -27,6 +27,7 @@ describe('wyoming nodes: settings and their failures (real Node-RED)', function 
     const port = await srv.started;
     assert.deepEqual(srv.server.options.services, ['tts']);
     assert.equal(srv.server.options.answerTimeoutMs, 5000);
+    assert.equal(srv.server.options.room, 'home-assistant', 'a server saved before rooms gets its own room');
     const c = await RawClient.open(port);
     c.send('describe');
     const info = await c.next('info');
