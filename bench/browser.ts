@@ -18,7 +18,7 @@
  * Needs `npm run build`, Chromium and the joe voice (and gemma-3-270m for the
  * llama-llm rows); says so and skips otherwise.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAsScript, type BenchRow } from './table';
 import { launchVoiceChromium, openRoom, VoiceRed } from '../test/support/browser-voice';
@@ -34,12 +34,16 @@ const QUESTION = 'The kettle is on, and the post has come.';
 const ASKED: Record<string, string> = { kitchen: 'What can I cook tonight?', lounge: 'Tell me a short joke.', study: 'How do I stay focused?', hall: 'Is it cold outside?' };
 const CLIP = '/work/shared/models/testdata/arctic_aew_a0001.wav';
 
+/** A node of flows/browser-rooms.json, with the settings a user imports. */
+const shippedNode = (type: string): Record<string, unknown> =>
+  (JSON.parse(readFileSync(join(ROOT, 'flows', 'browser-rooms.json'), 'utf8')) as Array<Record<string, unknown>>).find((n) => n.type === type) as Record<string, unknown>;
+
 function flow(voice: string, gguf: string | undefined): unknown[] {
   const nodes: unknown[] = [
     { id: 'tab', type: 'tab', label: 'bench' },
     { id: 'sink', type: 'debug', z: 'tab', active: false, tosidebar: false, console: false, complete: 'true' },
     ...(gguf
-      ? [{ id: 'llm', type: 'llama-llm', z: 'tab', version: 3, endpoint: 'chat', modelPath: gguf, threads: 0, contextSize: 2048, maxTokens: 40, temperature: 0, style: 'concise', lowLatency: true, systemPrompt: 'You are a helpful voice assistant. Keep answers short.', wires: [['tts'], ['sink'], [], [], ['sink']] }]
+      ? [{ ...shippedNode('llama-llm'), id: 'llm', z: 'tab', modelPath: gguf, threads: 0, maxTokens: 40, wires: [['tts'], ['sink'], [], [], ['sink']] }]
       : []),
     { id: 'tts', type: 'piper-tts', z: 'tab', version: 1, voicePath: voice, speakerId: 0, lengthScale: 1, noiseScale: 0.667, noiseW: 0.8, sentenceSilence: 0.2, frameMs: 20, threads: 1, wires: [ROOMS.map((r) => `spk-${r}`), ROOMS.map((r) => `spk-${r}`), []] },
   ];

@@ -6,12 +6,14 @@ export interface MetricsMessage<P extends object = Record<string, unknown>> {
   topic: 'metrics';
   stage: Stage;
   turnId?: string;
+  /** The room the turn belongs to, when it has one: a dashboard per room reads its own figures. */
+  room?: string;
   payload: P;
   [key: string]: unknown;
 }
 
-export function metrics<P extends object>(stage: Stage, turnId: string | undefined, payload: P): MetricsMessage<P> {
-  return { topic: 'metrics', stage, ...(turnId !== undefined ? { turnId } : {}), payload };
+export function metrics<P extends object>(stage: Stage, turnId: string | undefined, payload: P, room?: string): MetricsMessage<P> {
+  return { topic: 'metrics', stage, ...(turnId !== undefined ? { turnId } : {}), ...(room !== undefined ? { room } : {}), payload };
 }
 
 export function isMetrics(msg: unknown): msg is MetricsMessage {

@@ -235,7 +235,7 @@ export class AsrController {
       ...(u.end ? { vad_end_ms: round(((u.end.at - u.end.end) / SPEECH_RATE) * 1000, 0), ended_by: u.end.reason, ...this.turnFigures(u.end) } : {}),
       model: this.info?.kind,
     };
-    this.out.metrics(metrics('asr', u.turnId, payload));
+    this.out.metrics(metrics('asr', u.turnId, payload, u.room));
     if (this.utterances.size === 0 && !this.pauseTimer && !this.dropping) this.out.status('ready', figures.words === 0 ? 'no words heard' : this.idleText());
   }
 

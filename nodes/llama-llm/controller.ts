@@ -318,7 +318,7 @@ export class LlmController {
     const end = performance.now();
     this.remember(conversationId, turnId, text, running.spoken ?? reply.trim(), steps);
     const figures = turnMetrics({ arrived, started, built, end }, marks, this.engine.kind, toolFigures);
-    this.out.metrics(metrics('llm', turnId, figures));
+    this.out.metrics(metrics('llm', turnId, figures, fields.room));
     // The reply goes last: a flow may take it as "this turn is over".
     this.out.reply(llmReply(msg, reply.trim(), { turnId, conversationId, interrupted: false, truncated: marks.truncated }));
     const speed = figures.generation.tokens_per_s;

@@ -212,15 +212,14 @@ export class TtsController {
       if (result && result.sentences === 0) this.out.status('idle', 'nothing to say');
       else this.out.status('ready', 'ready');
       if (result) {
-        this.out.metrics(
-          metrics('tts', job.turnId, {
-            first_audio_ms: firstAudioMs === null ? null : Math.round(firstAudioMs * 100) / 100,
-            synth_ms: Math.round(result.synthMs * 100) / 100,
-            audio_ms: Math.round(result.audioMs),
-            rtf: result.audioMs > 0 ? Math.round((result.synthMs / result.audioMs) * 1000) / 1000 : null,
-            sentences: result.sentences,
-          }),
-        );
+        const figures = {
+          first_audio_ms: firstAudioMs === null ? null : Math.round(firstAudioMs * 100) / 100,
+          synth_ms: Math.round(result.synthMs * 100) / 100,
+          audio_ms: Math.round(result.audioMs),
+          rtf: result.audioMs > 0 ? Math.round((result.synthMs / result.audioMs) * 1000) / 1000 : null,
+          sentences: result.sentences,
+        };
+        this.out.metrics(metrics('tts', job.turnId, figures, job.fields.room));
       }
     } catch (err) {
       if (live()) throw err;

@@ -105,6 +105,10 @@ describe('the shipped browser-rooms flow: two tablets, one assistant (headless C
       assert.equal(reply.room, room);
       assert.equal(reply.conversationId, room, 'a conversation per room');
       assert.equal(ended(room, turns[room])?.cut, false);
+      // Every stage's figures for the answer name its room: a dashboard per room reads its own.
+      const stages = red.sent.filter((s) => s.msg.topic === 'metrics' && s.msg.turnId === turns[room]).map((s) => [s.msg.stage, s.msg.room]);
+      assert.deepEqual([...new Set(stages.map(([stage]) => stage))].sort(), ['llm', 'speaker', 'tts']);
+      assert.ok(stages.every(([, r]) => r === room), JSON.stringify(stages));
       // Each speaker reported its own room's turn only.
       const other = ROOMS.find((r) => r !== room) as Room;
       assert.equal(red.from(id('speaker-out', room)).filter((m) => m.turnId === turns[other]).length, 0, `the ${room} speaker played nothing of the ${other}'s answer`);

@@ -157,15 +157,17 @@ describe('asr controller (no Node-RED, scripted engine)', () => {
     assert.equal('speaker' in got.transcripts[1], false, 'alice stopped being tagged before utterance 2');
   });
 
-  it('puts the room of the frames on speech-start and speech-end, so a barge-in cuts only that room', () => {
+  it('puts the room of the frames on speech-start and speech-end (a barge-in cuts only that room), its transcript and its metrics', () => {
     const { c, calls, got } = setup();
     for (let i = 0; i < 20; i++) void c.handle(frame(320, 16000, 1, { room: 'kitchen' }));
     const e = calls[19].event;
     e({ type: 'speech-start', utterance: 1, start: 1000, at: 3000 });
     e({ type: 'speech-end', utterance: 1, start: 1000, end: 5000, at: 6000, reason: 'silence' });
+    e({ type: 'final', utterance: 1, text: 'lights on', start: 1000, end: 5000, at: 6400, decodeMs: 1, computeMs: 1 });
     const [start, end] = got.controls.map((m) => m.control as Record<string, unknown>);
     assert.deepEqual([start.type, start.room, end.type, end.room], ['speech-start', 'kitchen', 'speech-end', 'kitchen']);
     assert.equal(start.turnId, end.turnId);
+    assert.deepEqual([got.transcripts[0].room, got.metrics[0].room, got.metrics[0].turnId], ['kitchen', 'kitchen', start.turnId]);
   });
 
   it('without a recogniser closes the turn at speech-end', () => {
