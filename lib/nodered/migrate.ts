@@ -6,6 +6,8 @@ export interface Migration<C> {
   /** The version this step produces. */
   version: number;
   up: (config: C & Record<string, unknown>) => C & Record<string, unknown>;
+  /** Applied to a config of this version or newer too (it only fills in what is missing). */
+  always?: boolean;
 }
 
 export function migrate<C extends { version?: number }>(config: C, migrations: Migration<C>[]): C {
@@ -13,6 +15,7 @@ export function migrate<C extends { version?: number }>(config: C, migrations: M
   const from = typeof current.version === 'number' ? current.version : 0;
   for (const step of [...migrations].sort((a, b) => a.version - b.version)) {
     if (step.version > from) current = { ...step.up(current), version: step.version };
+    else if (step.always) current = step.up(current);
   }
   return current;
 }
@@ -20,11 +23,15 @@ export function migrate<C extends { version?: number }>(config: C, migrations: M
 /**
  * The first step of every node: flows saved before settings were versioned
  * get the defaults for missing fields, and numbers or booleans the editor
- * stored as text become real numbers and booleans.
+ * stored as text become real numbers and booleans. It runs on every config,
+ * whatever its version: a flow written by hand (or from a document) that says
+ * its version but leaves a field out gets the default, not a TypeError at
+ * its first message.
  */
 export function withDefaults<C>(defaults: Record<string, unknown>): Migration<C> {
   return {
     version: 1,
+    always: true,
     up: (c) => {
       const out: Record<string, unknown> = { ...defaults, ...c };
       for (const [key, value] of Object.entries(defaults)) {

@@ -124,6 +124,13 @@ describe('llama-llm settings', () => {
     assert.equal(c.url, 'http://127.0.0.1:8080');
   });
 
+  it('fills in what a flow at the current version leaves out (written by hand): the defaults, not a TypeError at the first message', () => {
+    const handWritten = { id: 'n1', type: 'llama-llm', z: 'f', version: CONFIG_VERSION, modelPath: '/models/m.gguf', maxTokens: '40' } as unknown as LlamaLlmConfig;
+    const c = migrate(handWritten, MIGRATIONS);
+    assert.deepEqual([c.version, c.url, c.modelPath, c.maxTokens, c.systemPrompt], [CONFIG_VERSION, DEFAULTS.url, '/models/m.gguf', 40, DEFAULTS.systemPrompt]);
+    assert.doesNotThrow(() => controllerSettings(c));
+  });
+
   it('gives a flow saved at version 1 the stall timeout (5 s) and the spoken fallback; keeps an empty fallback and a saved timeout', () => {
     const v1 = { id: 'n1', type: 'llama-llm', z: 'f', name: '', version: 1, url: 'http://127.0.0.1:8080', maxTokens: 128 } as unknown as LlamaLlmConfig;
     const c = migrate(v1, MIGRATIONS);
