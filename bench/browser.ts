@@ -13,7 +13,8 @@
  * jitter buffer, its receipt) alone.
  * Then the same with the question typed to the shared llama-llm (gemma-3-270m),
  * as the shipped flow does: from the question to the room's first played
- * sample, the rooms taking the one model in turn, as llama-llm answers them.
+ * sample, with a lane per room (Rooms at once: 4, the rooms answered side by
+ * side from the one model), and again with one lane (the rooms in turn).
  *
  * Needs `npm run build`, Chromium and the joe voice (and gemma-3-270m for the
  * llama-llm rows); says so and skips otherwise.
@@ -38,12 +39,12 @@ const CLIP = '/work/shared/models/testdata/arctic_aew_a0001.wav';
 const shippedNode = (type: string): Record<string, unknown> =>
   (JSON.parse(readFileSync(join(ROOT, 'flows', 'browser-rooms.json'), 'utf8')) as Array<Record<string, unknown>>).find((n) => n.type === type) as Record<string, unknown>;
 
-function flow(voice: string, gguf: string | undefined): unknown[] {
+function flow(voice: string, gguf: string | undefined, lanes: number): unknown[] {
   const nodes: unknown[] = [
     { id: 'tab', type: 'tab', label: 'bench' },
     { id: 'sink', type: 'debug', z: 'tab', active: false, tosidebar: false, console: false, complete: 'true' },
     ...(gguf
-      ? [{ ...shippedNode('llama-llm'), id: 'llm', z: 'tab', modelPath: gguf, threads: 0, maxTokens: 40, wires: [['tts'], ['sink'], [], [], ['sink']] }]
+      ? [{ ...shippedNode('llama-llm'), id: 'llm', z: 'tab', modelPath: gguf, threads: 0, maxTokens: 40, lanes, wires: [['tts'], ['sink'], [], [], ['sink']] }]
       : []),
     { id: 'tts', type: 'piper-tts', z: 'tab', version: 1, voicePath: voice, speakerId: 0, lengthScale: 1, noiseScale: 0.667, noiseW: 0.8, sentenceSilence: 0.2, frameMs: 20, threads: 1, wires: [ROOMS.map((r) => `spk-${r}`), ROOMS.map((r) => `spk-${r}`), []] },
   ];
@@ -76,17 +77,22 @@ export async function run(): Promise<BenchRow[]> {
   const browser = await launchVoiceChromium(CLIP);
   type Figures = { alone: number[]; together: number[] };
   const figures = () => ({ alone: [], together: [] }) as Figures;
-  /** From the question to the room's first played buffer, asked of piper-tts (spoken as it is) and of llama-llm. */
-  const played = { tts: figures(), llm: figures() };
+  /** From the question to the room's first played buffer, asked of piper-tts (spoken as it is), of llama-llm with a lane per room, and with one lane. */
+  const played = { tts: figures(), llm: figures(), oneLane: figures() };
   /** speaker-out's own figure: from a turn's first audio reaching it to the page receipting the first buffer (the browser path alone). */
   const transport = figures();
   try {
-    await red.deploy(flow(join(voiceDir, 'voice.onnx'), llmDir && join(llmDir, 'model.gguf')));
+    const deploy = async (lanes: number) => {
+      await red.deploy(flow(join(voiceDir, 'voice.onnx'), llmDir && join(llmDir, 'model.gguf'), lanes));
+      // The pages reconnect by themselves after a redeploy: wait until every room streams again.
+      await until(() => ROOMS.every((r) => red.sent.some((s) => s.source === `mic-${r}`)), 60_000, 'every page streaming');
+    };
+    await red.deploy(flow(join(voiceDir, 'voice.onnx'), llmDir && join(llmDir, 'model.gguf'), ROOMS.length));
     const context = await browser.newContext();
     for (const r of ROOMS) await openRoom(context, red.base, r, '?processing=off');
     let turn = 0;
     /** Asks the rooms at once; resolves with each room's ms from the question to its first played buffer. */
-    const ask = async (rooms: string[], via: 'tts' | 'llm'): Promise<void> => {
+    const ask = async (rooms: string[], via: 'tts' | 'llm', into = played[via]): Promise<void> => {
       const ids = rooms.map((r) => `bench-${++turn}-${r}`);
       const from = red.sent.length;
       const at = performance.now();
@@ -99,11 +105,11 @@ export async function run(): Promise<BenchRow[]> {
       await until(() => started.size === rooms.length, 120_000, 'every room playing');
       // Let the answers play out before the next round.
       await until(() => ids.every((id) => red.sent.slice(from).some((s) => (s.msg.control as { type?: string } | undefined)?.type === 'tts-end' && s.msg.turnId === id)), 120_000, 'every answer played');
-      const into = rooms.length === 1 ? 'alone' : 'together';
-      played[via][into].push(...ids.map((id) => started.get(id) as number));
+      const how = rooms.length === 1 ? 'alone' : 'together';
+      into[how].push(...ids.map((id) => started.get(id) as number));
       if (via === 'tts') {
         const waited = ids.map((id) => red.sent.slice(from).find((m) => m.msg.topic === 'metrics' && m.msg.stage === 'speaker' && m.msg.turnId === id)?.msg.payload as { first_audio_to_played_ms?: number } | undefined);
-        transport[into].push(...waited.map((w) => w?.first_audio_to_played_ms ?? NaN));
+        transport[how].push(...waited.map((w) => w?.first_audio_to_played_ms ?? NaN));
       }
     };
     const paths = llmDir ? (['tts', 'llm'] as const) : (['tts'] as const);
@@ -115,6 +121,12 @@ export async function run(): Promise<BenchRow[]> {
         await ask([ROOMS[i % ROOMS.length]], via);
         await ask(ROOMS, via);
       }
+    }
+    if (llmDir) {
+      // The same questions with one lane: the rooms take the model in turn.
+      await deploy(1);
+      await ask([ROOMS[0]], 'llm', figures());
+      for (let i = 0; i < ROUNDS; i++) await ask(ROOMS, 'llm', played.oneLane);
     }
   } finally {
     red.onSent = undefined;
@@ -131,7 +143,13 @@ export async function run(): Promise<BenchRow[]> {
   return [
     ...rows(played.tts, 'text to piper-tts -> first sample played'),
     ...rows(transport, 'speaker-out -> the page playing'),
-    ...(llmDir ? rows(played.llm, `question to llama-llm (${GEMMA_LLM}) -> first sample played`) : []),
+    ...(llmDir
+      ? [
+          ...rows(played.llm, `question to llama-llm (${GEMMA_LLM}, a lane per room) -> first sample played`),
+          { bench: 'browser', metric: `question to llama-llm -> first sample played, median, 4 rooms at once: a lane per room vs one lane`, value: quantile(played.llm.together, 0.5), unit: 'ms', baseline: quantile(played.oneLane.together, 0.5) },
+          { bench: 'browser', metric: `question to llama-llm -> first sample played, p90, 4 rooms at once: a lane per room vs one lane`, value: quantile(played.llm.together, 0.9), unit: 'ms', baseline: quantile(played.oneLane.together, 0.9) },
+        ]
+      : []),
   ];
 }
 

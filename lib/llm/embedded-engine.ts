@@ -11,7 +11,20 @@ import type { ToolDefinition } from './tools';
 export interface EmbeddedOptions {
   modelPath: string;
   threads: number;
+  /** Tokens each lane holds. */
   contextSize: number;
+  /** Generations at once (rooms answered side by side), default 1; llama.cpp decodes them in one batch. */
+  lanes?: number;
+}
+
+/** One context sequence and its chat: one generation at a time, and the conversation last evaluated on it. */
+interface Lane {
+  chat: LlamaChat;
+  conversation: string | undefined;
+  /** Generations queued or running on it; the next waits for the one before. */
+  queue: Promise<unknown>;
+  pending: number;
+  usedAt: number;
 }
 
 /**
@@ -26,17 +39,19 @@ export class EmbeddedEngine implements LlmEngine {
   private llama: Llama | undefined;
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;
-  private chat: LlamaChat | undefined;
   /**
-   * The one context sequence takes one generation at a time: a second caller
-   * (the LLM summariser) must wait, not evaluate its prompt under a running turn.
+   * A context sequence takes one generation at a time: a second caller on the
+   * same lane (the LLM summariser) waits, not evaluate its prompt under a running turn.
    */
-  private queue: Promise<unknown> = Promise.resolve();
+  private lanePool: Lane[] = [];
+  readonly lanes: number;
   /** Loading in progress, so that close() can wait for it instead of leaving a model behind. */
   private loading: Promise<EngineInfo> | undefined;
   private closed = false;
 
-  constructor(private readonly options: EmbeddedOptions) {}
+  constructor(private readonly options: EmbeddedOptions) {
+    this.lanes = Math.max(1, Math.floor(options.lanes ?? 1));
+  }
 
   start(warmUp: ChatMessage[]): Promise<EngineInfo> {
     this.loading = this.load(warmUp).catch(async (err: unknown) => {
@@ -61,11 +76,15 @@ export class EmbeddedEngine implements LlmEngine {
     this.model = await this.llama.loadModel({ modelPath }).catch((err: Error) => {
       throw new LlmEngineError(`could not load ${modelPath} (${err.message}): the file is not a whole GGUF model: ${damagedFileHint(modelPath)}`, 'MODEL_BAD');
     });
-    this.context = await this.model.createContext({ contextSize, threads });
+    // node-llama-cpp gives each sequence the context size, and batches the sequences' tokens in one decode.
+    this.context = await this.model.createContext({ contextSize, threads, sequences: this.lanes });
     if (this.closed) throw new LlmEngineError('the node closed while its model was loading', 'CLOSED');
-    this.chat = new lib.LlamaChat({ contextSequence: this.context.getSequence() });
-    // node-llama-cpp keeps the evaluated prefix: the system prompt is cached for the first turn.
-    await this.generate({ messages: warmUp, sampling: WARM_UP_SAMPLING, signal: new AbortController().signal, onText: () => undefined });
+    const context = this.context;
+    this.lanePool = Array.from({ length: this.lanes }, () => ({ chat: new lib.LlamaChat({ contextSequence: context.getSequence() }), conversation: undefined, queue: Promise.resolve(), pending: 0, usedAt: 0 }));
+    // node-llama-cpp keeps the evaluated prefix: the system prompt is cached for each lane's first turn.
+    const warm = (lane: string) => this.generate({ messages: warmUp, sampling: WARM_UP_SAMPLING, signal: new AbortController().signal, onText: () => undefined, lane });
+    await Promise.all(this.lanePool.map((_, i) => warm(`warm-up ${i}`)));
+    for (const lane of this.lanePool) lane.conversation = undefined;
     return { contextSize: this.context.contextSize };
   }
 
@@ -75,9 +94,26 @@ export class EmbeddedEngine implements LlmEngine {
   }
 
   generate(request: GenerateRequest): Promise<GenerateMarks> {
-    const run = this.queue.then(() => withToolRounds(request, (messages, tools, forced) => this.round(messages, tools, forced, request)));
-    this.queue = run.catch(() => undefined);
+    const lane = this.laneFor(request.lane);
+    lane.pending++;
+    lane.usedAt = performance.now();
+    const run = lane.queue.then(() => withToolRounds(request, (messages, tools, forced) => this.round(lane.chat, messages, tools, forced, request)));
+    lane.queue = run.catch(() => undefined).finally(() => lane.pending--);
     return run;
+  }
+
+  /**
+   * The lane of a conversation: the one it last ran on (its prefix is still
+   * evaluated there), else an idle one, the longest unused first, else the
+   * least busy (it waits its turn). Without a conversation, any idle lane.
+   */
+  private laneFor(conversation: string | undefined): Lane {
+    if (!this.lanePool.length) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
+    const own = conversation === undefined ? undefined : this.lanePool.find((l) => l.conversation === conversation);
+    const idle = this.lanePool.filter((l) => l.pending === 0).sort((a, b) => a.usedAt - b.usedAt)[0];
+    const lane = own ?? idle ?? [...this.lanePool].sort((a, b) => a.pending - b.pending)[0];
+    if (conversation !== undefined) lane.conversation = conversation;
+    return lane;
   }
 
   /**
@@ -86,9 +122,9 @@ export class EmbeddedEngine implements LlmEngine {
    * arguments by grammar once a call begins); `forced`, the whole reply is a
    * call, a JSON { name, arguments } its grammar allows, and nothing is spoken.
    */
-  private async round(messages: ChatMessage[], tools: ToolDefinition[] | undefined, forced: boolean, { sampling, signal, onText }: GenerateRequest): Promise<Round> {
-    const { chat, llama } = this;
-    if (!chat || !llama) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
+  private async round(chat: LlamaChat, messages: ChatMessage[], tools: ToolDefinition[] | undefined, forced: boolean, { sampling, signal, onText }: GenerateRequest): Promise<Round> {
+    const { llama } = this;
+    if (!llama) throw new LlmEngineError('the model is not loaded', 'NOT_READY');
     const history = toHistory(messages);
     let firstToken: number | null = null;
     let tokens = 0;
@@ -136,12 +172,12 @@ export class EmbeddedEngine implements LlmEngine {
     this.closed = true;
     await this.loading?.catch(() => undefined);
     // A generation still running holds the context; it has been aborted and ends within a token.
-    await this.queue;
+    await Promise.all(this.lanePool.map((l) => l.queue));
     await this.dispose();
   }
 
   private async dispose(): Promise<void> {
-    this.chat = undefined;
+    this.lanePool = [];
     await this.context?.dispose();
     await this.model?.dispose();
     await this.llama?.dispose();

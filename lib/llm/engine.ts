@@ -39,6 +39,11 @@ export interface GenerateRequest {
   callTool?: ToolRunner;
   /** `required`: the model's first reply must call a tool (a small model may not think of it). Default `auto`. */
   toolChoice?: 'auto' | 'required';
+  /**
+   * The conversation it continues: an engine with several lanes keeps each
+   * conversation on its own, so that its prompt prefix stays evaluated.
+   */
+  lane?: string;
 }
 
 /**
@@ -68,6 +73,8 @@ export interface LlmEngine {
   readonly kind: 'server' | 'embedded';
   /** Whether `tools` in a request reach the model (not on llama-server's plain /completion). */
   readonly supportsTools: boolean;
+  /** Generations it runs at once (default 1): the rooms of a flow answered side by side. */
+  readonly lanes?: number;
   /**
    * Loads the model / checks the server, then generates one token of `warmUp`
    * so the first real turn finds the weights paged in and the prompt prefix cached.

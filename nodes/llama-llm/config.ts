@@ -22,6 +22,8 @@ export interface LlamaLlmConfig extends NodeDef {
   /** 0 = automatic: one per physical core, leaving one CPU free (defaultThreads). */
   threads: number;
   contextSize: number;
+  /** Embedded engine: rooms answered side by side (context sequences decoded in one batch), 1-8. */
+  lanes: number;
   systemPrompt: string;
   style: string;
   customStyle: string;
@@ -53,6 +55,7 @@ export const DEFAULTS: Omit<LlamaLlmConfig, keyof NodeDef> = {
   modelPath: '',
   threads: 0,
   contextSize: 2048,
+  lanes: 1,
   systemPrompt: 'You are a helpful voice assistant in a smart home. Your answers are spoken aloud.',
   style: 'concise',
   customStyle: '',

@@ -86,13 +86,14 @@ const SPEED_STATUS_MS = 1000;
  */
 export class LlmController {
   private readonly turns = new TurnTracker();
-  private running: RunningTurn | undefined;
+  /** The turns generating now, by turn id: one, or one per room up to the engine's lanes. */
+  private readonly running = new Map<string, RunningTurn>();
   /** Numbers text turns as they arrive, per room: of several queued behind a running turn, only a room's newest runs. */
   private readonly arrivals = new Map<string, number>();
   /**
    * Each room's newest question not yet begun (waiting for the model, or for the answer before it):
    * a barge-in or an interrupt of every turn cancels it too, else it would answer over the user.
-   * Rooms take the one engine in turn; a question supersedes only its own room's (sameRoom).
+   * Rooms share the engine's lanes (taking turns when they are all busy); a question supersedes only its own room's (sameRoom).
    */
   private readonly waiting = new Map<string, string>();
   /** Summaries being written in the background; a new turn aborts them to have the engine. */
@@ -158,13 +159,15 @@ export class LlmController {
     try {
       if (ready) await ready(); // no await without it: a question with the model loaded starts in this tick
       for (const summary of this.summaries) summary.abort();
-      // A new question supersedes the answer in progress in its room; another room's finishes first.
-      while (this.running && !this.turns.isStale(turnId)) {
-        const other = this.running;
-        if (other.turnId === turnId || sameRoom(room, this.turns.roomOf(other.turnId))) {
-          if (other.turnId !== turnId) this.turns.cancel(other.turnId);
-          await this.stop(other);
-        } else await other.done;
+      // A new question supersedes the answer in progress in its room; another room's goes on beside it
+      // while the engine has a free lane, else finishes first.
+      while (!this.turns.isStale(turnId)) {
+        const mine = [...this.running.values()].find((other) => other.turnId === turnId || sameRoom(room, this.turns.roomOf(other.turnId)));
+        if (mine) {
+          if (mine.turnId !== turnId) this.turns.cancel(mine.turnId);
+          await this.stop(mine);
+        } else if (this.running.size >= (this.engine.lanes ?? 1)) await Promise.race([...this.running.values()].map((other) => other.done));
+        else break;
       }
     } finally {
       if (this.waiting.get(key) === turnId) this.waiting.delete(key);
@@ -173,11 +176,11 @@ export class LlmController {
     if (!this.turns.begin(turnId, room)) return; // cancelled while it waited
     let finished!: () => void;
     const running: RunningTurn = { turnId, abort: new AbortController(), done: new Promise((r) => (finished = r)) };
-    this.running = running;
+    this.running.set(turnId, running);
     try {
       await this.runTurn(msg, running, conversationId, text, tools, arrived);
     } finally {
-      if (this.running === running) this.running = undefined;
+      if (this.running.get(turnId) === running) this.running.delete(turnId);
       this.turns.finish(turnId);
       finished();
     }
@@ -289,12 +292,12 @@ export class LlmController {
     const toolOptions = gated.offered.length ? { tools: gated.offered, callTool, toolChoice } : {};
     try {
       try {
-        marks = await this.engine.generate({ messages, sampling: this.settings.sampling, signal: abort.signal, onText, ...toolOptions });
+        marks = await this.engine.generate({ messages, sampling: this.settings.sampling, signal: abort.signal, onText, lane: conversationId, ...toolOptions });
       } catch (err) {
         if (!(err instanceof ContextExceededError) || abort.signal.aborted) throw err;
         // The history did not fit after all (our token estimate is rough): trim it to what the engine counted, once.
         const trimmed = this.trimmed(conversationId, system, text, messages, err);
-        marks = await this.engine.generate({ messages: trimmed, sampling: this.settings.sampling, signal: abort.signal, onText, ...toolOptions }).catch((again: unknown) => {
+        marks = await this.engine.generate({ messages: trimmed, sampling: this.settings.sampling, signal: abort.signal, onText, lane: conversationId, ...toolOptions }).catch((again: unknown) => {
           throw again instanceof ContextExceededError ? tooLongError(again) : again;
         });
       }
@@ -366,15 +369,16 @@ export class LlmController {
     const c = parseControl(msg);
     if (c.type === 'tts-end') return this.heard(c);
     // A question still waiting for the model is cancelled too: it must not answer over the user.
-    this.turns.cancelBy(c, [this.running?.turnId, ...this.waiting.values()]);
-    if (this.running && this.turns.isStale(this.running.turnId)) await this.stop(this.running);
+    this.turns.cancelBy(c, [...this.running.keys(), ...this.waiting.values()]);
+    await Promise.all([...this.running.values()].filter((r) => this.turns.isStale(r.turnId)).map((r) => this.stop(r)));
   }
 
   /** speaker-out's tts-end: after a cut, the history keeps only what the user heard. */
   private heard(c: ControlPayload): void {
     // Not cut: everything was heard. Cut without text: keep what was sent to be spoken.
     if (!c.cut || typeof c.spokenText !== 'string') return;
-    if (this.running?.turnId === c.turnId) this.running.spoken = c.spokenText;
+    const running = this.running.get(c.turnId);
+    if (running) running.spoken = c.spokenText;
     else this.memory.keepSpoken(c.turnId, c.spokenText);
   }
 
@@ -384,10 +388,10 @@ export class LlmController {
     await running.done;
   }
 
-  /** Aborts the running turn and any summary (node closing). */
+  /** Aborts the running turns and any summary (node closing). */
   async close(): Promise<void> {
     for (const summary of this.summaries) summary.abort();
-    if (this.running) await this.stop(this.running);
+    await Promise.all([...this.running.values()].map((r) => this.stop(r)));
   }
 }
 

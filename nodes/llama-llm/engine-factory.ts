@@ -5,6 +5,9 @@ import { EmbeddedEngine } from '../../lib/llm/embedded-engine';
 import type { LlmEngine } from '../../lib/llm/engine';
 import { ServerEngine } from '../../lib/llm/server-engine';
 
+/** Each lane holds a context of its own in memory: beyond a handful of rooms, give them a llama-server. */
+const MAX_LANES = 8;
+
 /** A llama-server when a URL is set, else llama.cpp in-process. Throws on settings that cannot work. */
 export function createEngine(config: LlamaLlmConfig): LlmEngine {
   if (config.url.trim()) {
@@ -20,5 +23,6 @@ export function createEngine(config: LlamaLlmConfig): LlmEngine {
     modelPath: config.modelPath.trim() || installedModels('llm')[0]?.path || '',
     threads: config.threads > 0 ? config.threads : defaultThreads(),
     contextSize: config.contextSize,
+    lanes: Math.min(MAX_LANES, Math.max(1, Math.floor(config.lanes) || 1)),
   });
 }

@@ -28,31 +28,16 @@ interface RedRuntime {
   nodes: { getNode(id: string): { receive(msg: Record<string, unknown>): void } | null };
 }
 
-let shared: Promise<VoiceRed> | undefined;
-
 /**
  * Node-RED 4.1 of the checkout running in this process, with this package's
  * nodes from dist/ (npm run build first), its HTTP nodes and admin API on
  * 127.0.0.1: the real runtime, with hooks to see what nodes send and a way
- * to give a node a message. One per process (see shared()).
+ * to give a node a message. Start one per process: a second runtime started
+ * in the same process after the first stopped loses its nodes' credentials (a
+ * card's token), so suites share one (test/e2e/browser-voice.test.ts).
  */
 export class VoiceRed {
-  /**
-   * The process's one VoiceRed, started on first use, for test files to share
-   * (each deploys its own flows). A second runtime started in the same process
-   * loses its nodes' credentials (a card's token): Node-RED keeps their
-   * definitions in modules of its own that a second start does not fill again.
-   */
-  static shared(): Promise<VoiceRed> {
-    shared ??= (async () => {
-      const red = new VoiceRed();
-      await red.start();
-      return red;
-    })();
-    return shared;
-  }
-
-  /** Ends a test file's use of the shared runtime: its flows stop (cards close, pages are let go). */
+  /** Ends a suite's use of the runtime another suite goes on with: its flows stop (cards close, pages are let go). */
   async release(): Promise<void> {
     this.onSent = undefined;
     await this.deploy([]);

@@ -102,6 +102,31 @@ describe('EmbeddedEngine (node-llama-cpp, tiny real GGUF, 1 thread)', function (
   });
 });
 
+describe('EmbeddedEngine with two lanes (rooms answered side by side, node-llama-cpp batching)', function () {
+  this.timeout(30_000);
+  const engine = new EmbeddedEngine({ modelPath: TINY_GGUF, threads: 1, contextSize: 512, lanes: 2 });
+  const sampling = { maxTokens: 30, temperature: 0, topK: 40, topP: 0.95, lowLatency: true };
+  /** A story for a conversation, with when its first and last text came. */
+  const story = async (lane: string, content: string) => {
+    let text = '';
+    let first = 0;
+    await engine.generate({ messages: [{ role: 'user', content }], sampling, signal: new AbortController().signal, lane, onText: (t) => ((first ||= performance.now()), (text += t)) });
+    return { text, first, end: performance.now() };
+  };
+  before(() => engine.start([{ role: 'user', content: 'Hello' }]));
+  after(() => engine.close());
+
+  it('two conversations generate at once, each its own text as if alone; a third waits for a free lane', async () => {
+    const [aloneK, aloneL] = [await story('kitchen', 'Once upon a time'), await story('lounge', 'A dog ran.')];
+    const [k, l, h] = await Promise.all([story('kitchen', 'Once upon a time'), story('lounge', 'A dog ran.'), story('hall', 'The sun')]);
+    assert.equal(engine.lanes, 2);
+    assert.ok(k.first < l.end && l.first < k.end, 'the two answers overlap in time');
+    assert.ok(h.first >= Math.min(k.end, l.end), 'the third began once a lane was free');
+    assert.equal(k.text, aloneK.text);
+    assert.equal(l.text, aloneL.text);
+  });
+});
+
 describe('EmbeddedEngine refusals and lifecycle', function () {
   this.timeout(30_000);
   let dir = '';

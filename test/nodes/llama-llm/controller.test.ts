@@ -17,6 +17,7 @@ class ScriptedEngine implements LlmEngine {
   constructor(
     public pieces: string[],
     public gapMs = 5,
+    readonly lanes = 1,
   ) {}
   async start(): Promise<EngineInfo> {
     return { contextSize: null };
@@ -50,8 +51,8 @@ class ScriptedEngine implements LlmEngine {
 type Msg = Record<string, unknown>;
 const REPLY = ['Sure', ', the kitchen', ' lights are on.', ' Anything', ' else?'];
 
-function setUp(pieces = REPLY, gapMs = 5, summarise?: (engine: LlmEngine) => Summariser, summariseAfter = 8) {
-  const engine = new ScriptedEngine(pieces, gapMs);
+function setUp(pieces = REPLY, gapMs = 5, summarise?: (engine: LlmEngine) => Summariser, summariseAfter = 8, lanes = 1) {
+  const engine = new ScriptedEngine(pieces, gapMs, lanes);
   const memory = new ConversationMemory({ tokenBudget: 1000, summariseAfter }, estimateTokens, summarise?.(engine));
   const got = { chunks: [] as Msg[], metrics: [] as Msg[], replies: [] as Msg[], controls: [] as ControlMessage[], status: [] as string[], warnings: [] as string[] };
   const out: LlmOutputs = {
@@ -208,6 +209,24 @@ describe('llama-llm controller (no Node-RED, scripted engine)', () => {
     // Each room is its own conversation: the kitchen's second question does not see the lounge's turn.
     const k2 = engine.requests.find((r) => r.messages.at(-1)!.content === 'kitchen 2')!;
     assert.ok(!k2.messages.some((m) => m.content.includes('lounge')), 'the lounge history stays out of the kitchen prompt');
+  });
+
+  it('with two lanes, two rooms are answered side by side; a third waits for a free lane; a room still supersedes only its own answer', async () => {
+    const { controller, got, engine } = setUp(['One.', ' Two.', ' Three.'], 20, undefined, 8, 2);
+    const at = (turnId: string) => got.chunks.findIndex((c) => c.turnId === turnId);
+    const answers = [
+      controller.handle({ payload: 'kitchen 1', turnId: 'k1', room: 'kitchen' }),
+      controller.handle({ payload: 'lounge 1', turnId: 'l1', room: 'lounge' }),
+      controller.handle({ payload: 'hall 1', turnId: 'h1', room: 'hall' }),
+    ];
+    await until(() => at('k1') >= 0 && at('l1') >= 0, 5000, 'both rooms speaking');
+    assert.equal(at('h1'), -1, 'the third room waits: both lanes are busy');
+    const k2 = controller.handle({ payload: 'kitchen 2', turnId: 'k2', room: 'kitchen' });
+    await Promise.all([...answers, k2]);
+    assert.equal(engine.maxRunning, 2, 'never more generations than lanes');
+    assert.deepEqual(got.replies.map((r) => r.turnId).sort(), ['h1', 'k2', 'l1'], 'k1 superseded by k2; the lounge and the hall answered');
+    // Each generation names its conversation, so that the engine keeps a room on its own lane.
+    assert.deepEqual([...new Set(engine.requests.map((r) => r.lane))].sort(), ['hall', 'kitchen', 'lounge']);
   });
 
   it('a barge-in in one room cuts that room\'s answer only; one naming no room, or "*" without a room, cuts every room', async () => {
