@@ -8,6 +8,11 @@ interface EspeakWorker {
 interface EspeakModule {
   eSpeakNGWorker: new () => EspeakWorker;
   HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  /** The WebIDL glue's wrapper of each pointer it returned, by address (never emptied by the glue). */
+  getCache(kind: unknown): Record<number, unknown>;
+  VoidPtr: unknown;
 }
 
 let loading: Promise<{ module: EspeakModule; worker: EspeakWorker }> | undefined;
@@ -18,9 +23,10 @@ let currentVoice: string | undefined;
  * espeak-ng compiled to WebAssembly (@echogarden/espeak-ng-emscripten): the
  * same phonemizer Piper voices were trained with, with the data of every
  * language (Chinese included) inside the package. Nothing to install on
- * Linux, macOS or Windows, unlike a system espeak-ng.
+ * Linux, macOS or Windows, unlike a system espeak-ng. Exported for the test
+ * that looks at its memory.
  */
-function espeak(): Promise<{ module: EspeakModule; worker: EspeakWorker }> {
+export function espeak(): Promise<{ module: EspeakModule; worker: EspeakWorker }> {
   loading ??= importEsm<{ default: () => Promise<EspeakModule> }>('@echogarden/espeak-ng-emscripten').then(async (m) => {
     const module = await m.default();
     return { module, worker: new module.eSpeakNGWorker() };
@@ -28,10 +34,20 @@ function espeak(): Promise<{ module: EspeakModule; worker: EspeakWorker }> {
   return loading;
 }
 
-function cString(heap: Uint8Array, ptr: number): string {
+/**
+ * The string text_to_phonemes returned, freed: each call allocates a new one
+ * in espeak-ng's memory and the glue keeps a wrapper of each address, so a
+ * piper worker grew by ~250 B a call (two a clause) for as long as it ran:
+ * ~6 MB an hour of bench/soak, and WebAssembly memory never shrinks.
+ */
+function takeString(module: EspeakModule, { ptr }: { ptr: number }): string {
   if (!ptr) return '';
+  const heap = module.HEAPU8;
   const end = heap.indexOf(0, ptr);
-  return new TextDecoder().decode(heap.subarray(ptr, end < 0 ? heap.length : end));
+  const text = new TextDecoder().decode(heap.subarray(ptr, end < 0 ? heap.length : end));
+  module._free(ptr);
+  delete module.getCache(module.VoidPtr)[ptr];
+  return text;
 }
 
 /**
@@ -81,8 +97,8 @@ export async function clauseToIpa(text: string, voice: string): Promise<string> 
     if (worker.set_voice(voice, voice) !== 0) throw new Error(`espeak-ng has no voice "${voice}"`);
     currentVoice = voice;
   }
-  const ipa = cString(module.HEAPU8, worker.text_to_phonemes(text, 1).ptr);
-  const mnemonics = cString(module.HEAPU8, worker.text_to_phonemes(text, 0).ptr);
+  const ipa = takeString(module, worker.text_to_phonemes(text, 1));
+  const mnemonics = takeString(module, worker.text_to_phonemes(text, 0));
   const ipaClauses = ipa.split(' | ');
   const mnemonicClauses = mnemonics.split(' | ');
   return ipaClauses
