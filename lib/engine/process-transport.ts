@@ -8,15 +8,6 @@ import type { EngineTransport } from './transport';
 const STDERR_TAIL = 4096;
 
 /**
- * glibc gives each thread that allocates its own malloc arena (up to eight
- * per core) and returns little of what they free: with the threads of
- * onnxruntime, sherpa-onnx and Node, an engine process grew by up to 1 MB a
- * minute of conversation (bench/soak) with nothing leaked; with two arenas
- * it stays flat. A value set in the environment wins (other C libraries ignore it).
- */
-const engineEnv = (): NodeJS.ProcessEnv => ({ MALLOC_ARENA_MAX: '2', ...process.env });
-
-/**
  * The engine in a child process. sherpa-onnx aborts the whole process on a
  * model whose graph does not parse (an uncaught Ort::Exception) and calls C
  * exit() on missing metadata; here that ends only the child, and what the
@@ -26,7 +17,7 @@ const engineEnv = (): NodeJS.ProcessEnv => ({ MALLOC_ARENA_MAX: '2', ...process.
 export function processTransport(boot: EngineBoot): EngineTransport {
   // YOUNG_GENERATION: see there.
   const execArgv = [`--max-semi-space-size=${YOUNG_GENERATION_MB / 3}`, ...childExecArgv(WORKER_MAIN)];
-  const child = fork(WORKER_MAIN, [], { execArgv, env: engineEnv(), serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(WORKER_MAIN, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {

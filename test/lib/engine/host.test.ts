@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { EngineHost } from '../../../lib/engine/host';
@@ -22,27 +21,6 @@ describe('EngineHost', () => {
     assert.notEqual(info.pid, process.pid, 'engine must run in its own process');
     assert.deepEqual(await host.call('echo', { a: [1, 2] }), { a: [1, 2] });
     assert.equal(host.state, 'ready');
-  });
-
-  it('runs the engine process with two malloc arenas, unless the environment says otherwise', async function () {
-    if (process.platform !== 'linux') this.skip();
-    const arenas = async () => {
-      host = new EngineHost({ modulePath: TEST_ENGINE, name: 'test' });
-      await host.start();
-      const env = readFileSync(`/proc/${host.pid}/environ`, 'utf8').split('\0');
-      await host.close();
-      return env.find((e) => e.startsWith('MALLOC_ARENA_MAX='));
-    };
-    const before = process.env.MALLOC_ARENA_MAX;
-    try {
-      delete process.env.MALLOC_ARENA_MAX;
-      assert.equal(await arenas(), 'MALLOC_ARENA_MAX=2');
-      process.env.MALLOC_ARENA_MAX = '4';
-      assert.equal(await arenas(), 'MALLOC_ARENA_MAX=4');
-    } finally {
-      if (before === undefined) delete process.env.MALLOC_ARENA_MAX;
-      else process.env.MALLOC_ARENA_MAX = before;
-    }
   });
 
   it('loads the engine in a worker thread when asked, and answers requests', async () => {
