@@ -30,6 +30,9 @@ sys.stdout.buffer.write(mel.astype("<f4").tobytes())
 if len(sys.argv) > 4:
     import onnxruntime as ort
 
-    session = ort.InferenceSession(sys.argv[4])
+    # As lib/turn/smart-turn.ts runs it: the exact int8 path on AVX2-only CPUs (see there).
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.x64quantprecision", "1")
+    session = ort.InferenceSession(sys.argv[4], options)
     probability = session.run(None, {"input_features": mel[np.newaxis]})[0]
     sys.stdout.buffer.write(np.asarray(probability, dtype="<f4").reshape(-1)[:1].tobytes())
