@@ -81,6 +81,11 @@ const STATUS: Record<DeviceErrorCode, string> = {
   PAGE_GONE: 'waiting for browser',
 };
 
+/** A browser page that left: routine, the card waits for the next one (not a failure to report). */
+export function isPageGone(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 'PAGE_GONE';
+}
+
 export class DeviceError extends CodedError {
   constructor(
     readonly code: DeviceErrorCode,

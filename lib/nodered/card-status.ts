@@ -1,4 +1,5 @@
 import type { Node } from 'node-red';
+import { isPageGone } from '../audio-io/backend';
 import type { CardState, SoundCard } from '../audio-io/sound-card';
 import { shortReason } from './input';
 import { Status } from './status';
@@ -18,7 +19,7 @@ export function followCard(node: Node, card: SoundCard, onOpen: () => void): () 
       lastError = '';
       onOpen();
     }
-    if (state === 'retrying' && (err as { code?: unknown } | undefined)?.code === 'PAGE_GONE') {
+    if (state === 'retrying' && isPageGone(err)) {
       lastError = '';
       node.status(Status.waiting(shortReason(err as Error)));
     } else if ((state === 'retrying' || state === 'failed') && err) {

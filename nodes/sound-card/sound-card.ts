@@ -2,7 +2,7 @@ import type { Node, NodeAPI } from 'node-red';
 import { logNativeNoiseTo } from '../../lib/audio-io/device-probe';
 import { loadBackend, availableBackends } from '../../lib/audio-io/load-backend';
 import { SoundCard, type CardState } from '../../lib/audio-io/sound-card';
-import { BACKENDS, DeviceError, type AudioBackend, type BackendName } from '../../lib/audio-io/backend';
+import { BACKENDS, DeviceError, isPageGone, type AudioBackend, type BackendName } from '../../lib/audio-io/backend';
 import { BrowserRoom } from '../../lib/audio-io/browser-room';
 import { browserServer } from '../../lib/audio-io/browser-server';
 import { onClose } from '../../lib/nodered/input';
@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI): void {
     this.card = new SoundCard(backend, { ...settings, opening: 'waiting for browser' });
     // Said once here, not by each node on the card: a page leaving is routine (mic-in and speaker-out show "waiting for browser").
     this.card.on('state', (state: CardState, err?: Error) => {
-      if (state === 'retrying' && (err as { code?: unknown } | undefined)?.code === 'PAGE_GONE') this.log((err as Error).message);
+      if (state === 'retrying' && isPageGone(err)) this.log((err as Error).message);
     });
     onClose(this, () => {
       stopServing();
