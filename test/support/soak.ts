@@ -282,7 +282,8 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
       whole.enable();
     }
     const s = samples.at(-1)!;
-    onProgress(`${atS.toFixed(0)} s: rss ${s.totalRssMb.toFixed(0)} MB (main ${s.mainRssMb.toFixed(0)}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, turns ${JSON.stringify(turns)}, lost ${lost.length}`);
+    const each = children.map((pid) => rssMbOf(pid).toFixed(1)).join(' + ');
+    onProgress(`${atS.toFixed(0)} s: rss ${s.totalRssMb.toFixed(0)} MB (main ${s.mainRssMb.toFixed(0)}, engines ${each}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, turns ${JSON.stringify(turns)}, lost ${lost.length}`);
   }, settings.sampleEveryMs);
 
   let nextAnnouncement = t0 + settings.announceEveryMs;
