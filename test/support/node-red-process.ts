@@ -47,14 +47,18 @@ export async function launchNodeRed(args: string[], port: number, options: { cwd
   return red;
 }
 
-/** 401 counts as up: Node-RED asks for a login. */
+/**
+ * Up means the runtime has loaded its flows: the editor's /settings answers
+ * first, while /flows still gives an error object (seen in a fresh-clone CI).
+ * 401 counts as up: Node-RED asks for a login.
+ */
 async function waitForAdminApi(red: NodeRedProcess): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (red.child.exitCode !== null) throw new Error(`Node-RED exited with ${red.child.exitCode}:\n${red.log()}`);
     try {
-      const res = await fetch(`${red.base}/settings`);
-      if (res.ok || res.status === 401) return;
+      const res = await fetch(`${red.base}/flows`);
+      if (res.status === 401 || (res.ok && Array.isArray(await res.json()))) return;
     } catch {
       // not listening yet
     }

@@ -264,12 +264,13 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
   const sampler = setInterval(() => {
     forgetSpiedCalls();
     const children = engineProcesses();
+    const engineRss = children.map(rssMbOf);
     const main = process.memoryUsage().rss / 2 ** 20;
     const atS = (Date.now() - t0) / 1000;
     samples.push({
       atS,
       mainRssMb: main,
-      totalRssMb: main + children.reduce((n, pid) => n + rssMbOf(pid), 0),
+      totalRssMb: main + engineRss.reduce((n, mb) => n + mb, 0),
       lagP99Ms: window.percentile(99) / 1e6,
       lagMaxMs: window.max / 1e6,
       handles: activeHandles(),
@@ -282,7 +283,7 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
       whole.enable();
     }
     const s = samples.at(-1)!;
-    const each = children.map((pid) => rssMbOf(pid).toFixed(1)).join(' + ');
+    const each = engineRss.map((mb) => mb.toFixed(1)).join(' + ');
     onProgress(`${atS.toFixed(0)} s: rss ${s.totalRssMb.toFixed(0)} MB (main ${s.mainRssMb.toFixed(0)}, engines ${each}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, turns ${JSON.stringify(turns)}, lost ${lost.length}`);
   }, settings.sampleEveryMs);
 
