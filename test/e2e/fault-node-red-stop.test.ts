@@ -30,6 +30,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** When each step of a case ended, in seconds from its start: what a failure tells beside its own message. */
+function stepClock(): { done(step: string): void; toString(): string } {
+  const start = performance.now();
+  const ended: string[] = [];
+  return {
+    done: (step) => ended.push(`${step} ${((performance.now() - start) / 1000).toFixed(1)} s`),
+    toString: () => ended.join(', ') || 'no step done',
+  };
+}
+
 /**
  * The voice assistant's Node-RED (this package from dist/, as users install
  * it) stopped by a signal while a reply plays on the sound card and into a
@@ -37,7 +47,8 @@ function alive(pid: number): boolean {
  * and the WAV file is whole.
  */
 describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED process, dist build, virtual sound card)', function () {
-  this.timeout(120_000);
+  // Above the sum of the waits below, so a slow step fails with its own message, not mocha's.
+  this.timeout(200_000);
   useVirtualCard();
   const dir = mkdtempSync(join(tmpdir(), 'rv-fault-stop-'));
   const models = { asrDir: writeTinyAsrModel(dir), voice: writeTinyPiperVoice(dir), speakerModel: writeTinySpeakerModel(dir) };
@@ -78,16 +89,23 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
   for (const { signal, reply, inject, playedS } of cases) {
     it(`${signal} while ${reply} plays: Node-RED exits with code 0 within ${EXIT_WITHIN_MS / 1000} s, no engine process is left, the WAV file is whole`, async () => {
       const wavPath = join(dir, `speaker-${signal}-${inject}.wav`);
+      const steps = stepClock();
       red = await launchSecuredNodeRed({ admin: '*' }, { 'flows.json': JSON.stringify(flowFor(wavPath)) });
-      const { child } = red.red;
+      const { child, log } = red.red;
       const auth = await red.login('admin');
+      steps.done('Node-RED up');
       // The engines of voiceprint, asr and piper-tts run in child processes of Node-RED.
-      await until(() => engineProcesses(child.pid).length >= 3, 60_000, `the engines to start\n${red.red.log()}`);
+      await until(() => engineProcesses(child.pid).length >= 3, 60_000, () => `the engines to start (${steps})\n${log()}`);
+      steps.done('engines up');
       const recorder = recordSpeaker();
-      const res = await fetch(`${red.red.base}/inject/${inject}`, { method: 'POST', headers: auth });
+      const res = await fetch(`${red.red.base}/inject/${inject}`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(10_000) });
       assert.equal(res.status, 200, 'the inject fired');
       const wavBytes = () => (existsSync(wavPath) ? statSync(wavPath).size - WAV_HEADER : 0);
-      await until(() => wavBytes() > playedS * 16000 * 2, 60_000, `the reply to play\n${red.red.log()}`);
+      // Playing means on the card too: behind its buffers, the card sounds some 0.4 s after the WAV file has the audio.
+      const sounding = (samples: Int16Array) => samples.filter((v) => Math.abs(v) > QUIET).length;
+      const playing = () => wavBytes() > playedS * 16000 * 2 && sounding(recorder.soFar()) > 0;
+      await until(playing, 60_000, () => `the reply to play (${steps}; ${wavBytes()} bytes in the WAV file, ${sounding(recorder.soFar())} sounding samples on the card)\n${log()}`);
+      steps.done('reply playing');
       const engines = engineProcesses(child.pid);
       assert.ok(engines.length >= 3, `engine processes: ${engines}`);
 
@@ -96,8 +114,9 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
       child.kill(signal);
       const exit = await Promise.race([exited, sleep(EXIT_WITHIN_MS + 5000).then(() => undefined)]);
       const tookMs = performance.now() - stoppedAt;
-      const onCard = (await recorder.stop()).filter((v) => Math.abs(v) > QUIET).length;
-      console.log(`      ${signal}: exit after ${tookMs.toFixed(0)} ms, ${JSON.stringify(exit)}; ${(wavBytes() / 32000).toFixed(1)} s in the WAV file, ${onCard} sounding samples on the card`);
+      const onCard = sounding(await recorder.stop());
+      steps.done('stopped');
+      console.log(`      ${signal}: exit after ${tookMs.toFixed(0)} ms, ${JSON.stringify(exit)}; ${(wavBytes() / 32000).toFixed(1)} s in the WAV file, ${onCard} sounding samples on the card (${steps})`);
       assert.ok(onCard > 0, `the reply played on the card too (${onCard} sounding samples)`);
       assert.ok(exit, `Node-RED still runs ${((EXIT_WITHIN_MS + 5000) / 1000).toFixed(0)} s after ${signal}\n${red.red.log().slice(-3000)}`);
       assert.ok(tookMs < EXIT_WITHIN_MS, `Node-RED took ${tookMs.toFixed(0)} ms to exit`);

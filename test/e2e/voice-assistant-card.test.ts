@@ -290,7 +290,7 @@ describe('the shipped voice-assistant flow on the virtual sound card (tiny model
     assert.ok(answerAt >= 0, `the answer to the user is on the speaker after the cut; ${events}`);
     assert.ok(answerAt <= cut.end, `${answerAt - cut.end} sounding samples of something else between the cut and the answer to the user`);
     const answered = follow(heard.samples, head, answerAt);
-    assert.ok(answered.covered === head.length && answered.dropped <= head.length / 20, `the answer to the user as piper-tts sent it (${answered.covered} of ${head.length} samples)`);
+    assert.ok(answered.covered === head.length && answered.dropped <= head.length / 20, `the answer to the user as piper-tts sent it (${answered.covered} of ${head.length} samples); ${events}`);
     const heardUntil = heard.at[answerAt - 1];
 
     const onsetAt = playedAt + (clipOnset / CARD_RATE) * 1000;

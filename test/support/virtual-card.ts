@@ -83,10 +83,10 @@ export function playIntoMic(samples: Int16Array, options: { latencyMs?: number }
   }).finally(() => rmSync(dirname(file), { recursive: true, force: true }));
 }
 
-/** Records what the app plays on the virtual speaker until stop() is called. */
-export function recordSpeaker(): { stop(): Promise<Int16Array> } {
+/** Records what the app plays on the virtual speaker until stop() is called; soFar() is what it holds already. */
+export function recordSpeaker(): { soFar(): Int16Array; stop(): Promise<Int16Array> } {
   const recording = recordSpeakerWithClock();
-  return { stop: async () => (await recording.stop()).samples };
+  return { soFar: recording.soFar, stop: async () => (await recording.stop()).samples };
 }
 
 /**
@@ -97,8 +97,12 @@ export function recordSpeaker(): { stop(): Promise<Int16Array> } {
  * the event loop) is kept. Never too early: a latency measured with it is
  * never shorter than the real one.
  */
-export function recordSpeakerWithClock(): { stop(): Promise<{ samples: Int16Array; startedAt: number }> } {
+export function recordSpeakerWithClock(): { soFar(): Int16Array; stop(): Promise<{ samples: Int16Array; startedAt: number }> } {
   const chunks: Buffer[] = [];
+  const samples = () => {
+    const all = Buffer.concat(chunks);
+    return new Int16Array(all.buffer.slice(all.byteOffset, all.byteOffset + (all.length & ~1)));
+  };
   let received = 0;
   let startedAt = Infinity;
   const p: ChildProcess = spawn('parec', ['-d', 'vspk.monitor', `--rate=${CARD_RATE}`, '--channels=1', '--format=s16le', '--latency-msec=10'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -109,12 +113,13 @@ export function recordSpeakerWithClock(): { stop(): Promise<{ samples: Int16Arra
     startedAt = Math.min(startedAt, now - (received / 2 / CARD_RATE) * 1000);
   });
   return {
+    soFar: samples,
     stop: () =>
       new Promise((resolve) => {
-        p.once('exit', () => {
-          const all = Buffer.concat(chunks);
-          resolve({ samples: new Int16Array(all.buffer.slice(all.byteOffset, all.byteOffset + (all.length & ~1))), startedAt });
-        });
+        const recorded = () => resolve({ samples: samples(), startedAt });
+        // parec may have ended on its own (PulseAudio restarted under it): its 'exit' is past.
+        if (p.exitCode !== null || p.signalCode !== null) return recorded();
+        p.once('exit', recorded);
         p.kill('SIGTERM');
       }),
   };
