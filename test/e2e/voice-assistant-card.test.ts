@@ -155,6 +155,10 @@ describe('the shipped voice-assistant flow on the virtual sound card (tiny model
   function cardFlow() {
     const shipped = shippedFlow(models, { device: VIRTUAL_MIC }, { device: VIRTUAL_SPEAKER });
     assert.equal(shipped.byType('sound-card').backend, 'audify', 'the shipped flow uses the default backend');
+    // Turns end by silence, as where no turn model is installed: with Smart Turn v3 installed (CI has it),
+    // the model may end the user's turn at the clip's first comma, its second half then cuts the answer
+    // to the first, and which of the two the speaker plays depends on the model's verdict (test/lib/turn's job).
+    Object.assign(shipped.byType('asr'), { endOfTurn: 'silence' });
     const taps = {
       mic: shipped.tap('mic-in', 0),
       transcripts: shipped.tap('asr', 0),
