@@ -16,16 +16,13 @@ import { shippedFlow } from '../support/shipped-flow';
 import { writeTinyAsrModel } from '../support/tiny-asr-model';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../support/tiny-speaker-model';
-import { CARD_RATE, recordSpeaker, startVirtualCard, stopVirtualCard, useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../support/virtual-card';
+import { CARD_RATE, recordSpeaker, soundingSamples as sounding, startVirtualCard, stopVirtualCard, useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../support/virtual-card';
 import { sleep, until } from '../support/wait';
 
 helper.init(require.resolve('node-red'));
 
 type Control = { control: ControlPayload };
 const NODES = [micIn, voiceprint, asr, llamaLlm, piperTts, speakerOut, soundCard];
-/** A sample this close to 0 is silence (the null sink when nothing plays). */
-const QUIET = 8;
-const sounding = (x: Int16Array) => x.filter((v) => Math.abs(v) > QUIET).length;
 
 /**
  * The user speaks over the assistant at the moment the sound device goes

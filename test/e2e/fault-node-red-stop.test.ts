@@ -8,7 +8,7 @@ import { runtimeFlow, shippedFlow, type FlowNode } from '../support/shipped-flow
 import { writeTinyAsrModel } from '../support/tiny-asr-model';
 import { writeTinyPiperVoice } from '../support/tiny-piper-voice';
 import { writeTinySpeakerModel } from '../support/tiny-speaker-model';
-import { recordSpeaker, useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../support/virtual-card';
+import { recordSpeaker, soundingSamples, useVirtualCard, VIRTUAL_MIC, VIRTUAL_SPEAKER } from '../support/virtual-card';
 import { sleep, until } from '../support/wait';
 
 /** Node-RED stopped by its service manager must be gone by then (systemd's default is 90 s; a user's patience is less). */
@@ -17,7 +17,6 @@ const EXIT_WITHIN_MS = 15_000;
 const WAV_HEADER = 44;
 /** Tens of seconds on the tiny voice: the speaker is still playing whenever the test stops Node-RED. */
 const LONG_TEXT = Array.from({ length: 80 }, (_, i) => `This is sentence ${i + 1} of a very long announcement.`).join(' ');
-const QUIET = 8;
 /** The shipped flow's inject of a typed question into llama-llm. */
 const TYPED_QUESTION = 'b7e1a0c0d0e1001e';
 
@@ -102,9 +101,8 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
       assert.equal(res.status, 200, 'the inject fired');
       const wavBytes = () => (existsSync(wavPath) ? statSync(wavPath).size - WAV_HEADER : 0);
       // Playing means on the card too: behind its buffers, the card sounds some 0.4 s after the WAV file has the audio.
-      const sounding = (samples: Int16Array) => samples.filter((v) => Math.abs(v) > QUIET).length;
-      const playing = () => wavBytes() > playedS * 16000 * 2 && sounding(recorder.soFar()) > 0;
-      await until(playing, 60_000, () => `the reply to play (${steps}; ${wavBytes()} bytes in the WAV file, ${sounding(recorder.soFar())} sounding samples on the card)\n${log()}`);
+      const playing = () => wavBytes() > playedS * 16000 * 2 && soundingSamples(recorder.soFar()) > 0;
+      await until(playing, 60_000, () => `the reply to play (${steps}; ${wavBytes()} bytes in the WAV file, ${soundingSamples(recorder.soFar())} sounding samples on the card)\n${log()}`);
       steps.done('reply playing');
       const engines = engineProcesses(child.pid);
       assert.ok(engines.length >= 3, `engine processes: ${engines}`);
@@ -114,7 +112,7 @@ describe('fault matrix: Node-RED stopped while the speaker plays (real Node-RED 
       child.kill(signal);
       const exit = await Promise.race([exited, sleep(EXIT_WITHIN_MS + 5000).then(() => undefined)]);
       const tookMs = performance.now() - stoppedAt;
-      const onCard = sounding(await recorder.stop());
+      const onCard = soundingSamples(await recorder.stop());
       steps.done('stopped');
       console.log(`      ${signal}: exit after ${tookMs.toFixed(0)} ms, ${JSON.stringify(exit)}; ${(wavBytes() / 32000).toFixed(1)} s in the WAV file, ${onCard} sounding samples on the card (${steps})`);
       assert.ok(onCard > 0, `the reply played on the card too (${onCard} sounding samples)`);

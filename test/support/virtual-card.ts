@@ -17,6 +17,11 @@ export const VIRTUAL_SPEAKER = 'vspk';
 /** naudiodon sees the card through ALSA's pulse plugin, under vaudio.sh's PCM names. */
 export const ALSA_NAMES = { mic: 'vmic', speaker: 'vspk' };
 export const CARD_RATE = 16000;
+/** A sample this close to 0 is silence: the null sink when nothing plays. */
+const QUIET = 8;
+
+/** How many samples of a recording of the virtual speaker sound (are above the null sink's silence). */
+export const soundingSamples = (x: Int16Array): number => x.filter((v) => Math.abs(v) > QUIET).length;
 
 /** Why the virtual card cannot run here, or undefined when it can. */
 export function virtualCardMissing(): string | undefined {
