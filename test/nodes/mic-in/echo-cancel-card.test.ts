@@ -26,6 +26,13 @@ const flow = [
   { id: 'heard', z: 'f1', type: 'helper' },
 ];
 
+/** Where the assistant's sound is in the raw microphone, second by second until `to`: its delay (samples) in each. */
+function echoDelays(raw: Int16Array, played: Int16Array, to: number): number[] {
+  const delays: number[] = [];
+  for (let at = RATE; at + RATE <= to; at += RATE) delays.push(findBetween(raw, played.subarray(at, at + RATE), at, at + RATE).lag - at);
+  return delays;
+}
+
 describe('mic-in echo cancellation on the virtual sound card (speaker looped into the mic)', function () {
   this.timeout(90_000);
   const missing = virtualCardMissing();
@@ -86,6 +93,16 @@ describe('mic-in echo cancellation on the virtual sound card (speaker looped int
     // And the VAD hears speech only from the user on: no barge-in on the assistant's voice.
     const starts = speechStarts(clean).filter((s) => s >= 3 * RATE);
     assert.ok(starts.length >= 1, 'the user is heard');
-    assert.ok(starts.every((s) => s >= found.lag - RATE / 5), `speech starts at ${starts.map((s) => (s / RATE).toFixed(2))} s, the user at ${(found.lag / RATE).toFixed(2)} s`);
+    const early = starts.filter((s) => s < found.lag - RATE / 5);
+    const told = `speech starts at ${starts.map((s) => (s / RATE).toFixed(2))} s, the user at ${(found.lag / RATE).toFixed(2)} s`;
+    // A loaded machine can make the loopback skip: the echo then arrives later than before, and until the
+    // canceller's delay estimator sees it (about half a second) the moved echo can pass for the user: the
+    // one false barge-in docs/echo-cancellation.md (Limits) owns to. Where the echo's delay stayed put
+    // (as it does on a quiet machine), none may pass; where it moved, one, within 2 s of the move.
+    const delays = echoDelays(raw, assistant, userFrom - RATE / 2);
+    const moved = delays.findIndex((d, k) => k > 0 && Math.abs(d - delays[k - 1]) > 48);
+    const why = `${told}; echo delay in each second of the assistant alone: ${delays.map((d) => ((d / RATE) * 1000).toFixed(0)).join(', ')} ms`;
+    if (moved < 0) assert.deepEqual(early, [], why);
+    else assert.ok(early.length <= 1 && early.every((s) => s >= moved * RATE && s < (moved + 3) * RATE), why);
   });
 });
