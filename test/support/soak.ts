@@ -57,6 +57,11 @@ export interface SoakSample {
   mainRssMb: number;
   /** This process plus every engine process. */
   totalRssMb: number;
+  /** This process's RSS by kind (/proc): heap and stacks (malloc, V8) vs mapped files (code, models). */
+  mainAnonMb: number;
+  mainFileMb: number;
+  /** What V8 reserves for its heap, used or not: the part of mainAnonMb that is JavaScript's. */
+  mainHeapTotalMb: number;
   /** Event-loop delay over the sample's window. */
   lagP99Ms: number;
   lagMaxMs: number;
@@ -111,13 +116,16 @@ function onSend(id: string, watch: (msg: Msg) => void): void {
   };
 }
 
-function rssMbOf(pid: number): number {
+/** A process's resident memory (MB) from /proc: all of it, and its anonymous and file-backed parts. */
+function residentMbOf(pid: number | 'self'): { rss: number; anon: number; file: number } {
+  let status = '';
   try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    // The process ended between listing and reading: it holds nothing now.
   }
+  const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
 
 /**
@@ -264,13 +272,16 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
   const sampler = setInterval(() => {
     forgetSpiedCalls();
     const children = engineProcesses();
-    const engineRss = children.map(rssMbOf);
-    const main = process.memoryUsage().rss / 2 ** 20;
+    const engineRss = children.map((pid) => residentMbOf(pid).rss);
+    const main = residentMbOf('self');
     const atS = (Date.now() - t0) / 1000;
     samples.push({
       atS,
-      mainRssMb: main,
-      totalRssMb: main + engineRss.reduce((n, mb) => n + mb, 0),
+      mainRssMb: main.rss,
+      totalRssMb: main.rss + engineRss.reduce((n, mb) => n + mb, 0),
+      mainAnonMb: main.anon,
+      mainFileMb: main.file,
+      mainHeapTotalMb: process.memoryUsage().heapTotal / 2 ** 20,
       lagP99Ms: window.percentile(99) / 1e6,
       lagMaxMs: window.max / 1e6,
       handles: activeHandles(),
@@ -284,7 +295,7 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
     }
     const s = samples.at(-1)!;
     const each = engineRss.map((mb) => mb.toFixed(1)).join(' + ');
-    onProgress(`${atS.toFixed(0)} s: rss ${s.totalRssMb.toFixed(0)} MB (main ${s.mainRssMb.toFixed(0)}, engines ${each}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, turns ${JSON.stringify(turns)}, lost ${lost.length}`);
+    onProgress(`${atS.toFixed(0)} s: rss ${s.totalRssMb.toFixed(0)} MB (main ${s.mainRssMb.toFixed(0)}: anon ${s.mainAnonMb.toFixed(0)} of which V8 ${s.mainHeapTotalMb.toFixed(0)}, file ${s.mainFileMb.toFixed(0)}; engines ${each}), lag p99 ${s.lagP99Ms.toFixed(1)} ms, turns ${JSON.stringify(turns)}, lost ${lost.length}`);
   }, settings.sampleEveryMs);
 
   let nextAnnouncement = t0 + settings.announceEveryMs;
@@ -318,7 +329,7 @@ export async function soak(settings: SoakSettings): Promise<SoakResult> {
 }
 
 /** RSS growth after warm-up: the last minute's median against the first minute's after warm-up. */
-export function rssGrowthMb(result: SoakResult, warmUpS: number, key: 'mainRssMb' | 'totalRssMb'): number {
+export function rssGrowthMb(result: SoakResult, warmUpS: number, key: 'mainRssMb' | 'totalRssMb' | 'mainAnonMb' | 'mainFileMb' | 'mainHeapTotalMb'): number {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   const after = result.samples.filter((s) => s.atS >= warmUpS);
   const first = after.filter((s) => s.atS < warmUpS + 60).map((s) => s[key]);
