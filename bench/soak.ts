@@ -5,7 +5,10 @@
  * Prints the figures and writes a plot of RSS and event-loop lag over time
  * to .test-output/soak.png. The goals are the issue's: RSS growth after
  * warm-up <= 20 MB, handles and engines back after each redeploy, no turn
- * lost or spoken twice, event-loop lag p99 <= 10 ms.
+ * lost or spoken twice, event-loop lag p99 <= 10 ms. Node-RED's memory
+ * depends on glibc's malloc settings, which only the environment at start
+ * sets: `npm run bench` sets them as `npm start` does (scripts/start.mjs says
+ * why), and the output says which were in effect.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,8 @@ import { join } from 'node:path';
 import { plotSoak, soakTable } from '../test/support/soak-report';
 import { rssGrowthMb, soak } from '../test/support/soak';
 import type { BenchRow } from './table';
+
+const MALLOC_SETTINGS = ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_'];
 
 export async function run(): Promise<BenchRow[]> {
   const minutes = Number(process.env.SOAK_MINUTES ?? 60);
@@ -31,7 +36,8 @@ export async function run(): Promise<BenchRow[]> {
     const out = join(__dirname, '..', '.test-output');
     mkdirSync(out, { recursive: true });
     plotSoak(result, join(out, 'soak.png'));
-    for (const line of soakTable(result, warmUpS)) process.stderr.write(`soak: ${line}\n`);
+    const malloc = MALLOC_SETTINGS.map((name) => `${name}=${process.env[name] ?? "glibc's default"}`).join(', ');
+    for (const line of [`malloc settings: ${malloc}`, ...soakTable(result, warmUpS)]) process.stderr.write(`soak: ${line}\n`);
     const bench = `soak ${minutes} min`;
     const turns = Object.values(result.turns).reduce((a, b) => a + b, 0);
     const back = result.redeploys.filter((r) => r.handles === result.start.handles && r.engines === result.start.engines).length;

@@ -59,8 +59,16 @@ module.exports = {
 const flowFile = join(userDir, 'flows.json');
 if (!existsSync(flowFile) && existsSync(defaultFlow)) copyFileSync(defaultFlow, flowFile);
 
+// glibc gives each thread that allocates (llama.cpp's, libuv's) a malloc arena of its own, and each
+// large free raises its thresholds (up to 32 MB): buffers that size then come from the heap, and up to
+// twice that of freed memory is kept, not returned. Node-RED's memory then steps up at redeploys and
+// stays there. Two arenas and a fixed trim threshold (glibc's default of 128 KiB, which also fixes the
+// other) keep it flat (bench/soak; `npm run bench` sets the same). Only the environment at start can
+// say so; the user's own settings win.
+const MALLOC_SETTINGS = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' };
 const red = spawn(process.execPath, [join(root, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--port', String(port)], {
   stdio: 'inherit',
+  env: { ...MALLOC_SETTINGS, ...process.env },
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => red.kill(signal));
 red.on('exit', (code) => process.exit(code ?? 0));
