@@ -10,7 +10,7 @@ export function soakTable(result: SoakResult, warmUpS: number): string[] {
     `RSS after warm-up: total ${rssGrowthMb(result, warmUpS, 'totalRssMb').toFixed(1)} MB growth (now ${last?.totalRssMb.toFixed(0)} MB), this process ${rssGrowthMb(result, warmUpS, 'mainRssMb').toFixed(1)} MB (now ${last?.mainRssMb.toFixed(0)} MB)`,
     `this process's growth by kind: anonymous ${rssGrowthMb(result, warmUpS, 'mainAnonMb').toFixed(1)} MB (V8's heap ${rssGrowthMb(result, warmUpS, 'mainHeapTotalMb').toFixed(1)} MB of it), mapped files ${rssGrowthMb(result, warmUpS, 'mainFileMb').toFixed(1)} MB`,
     settledLine(result),
-    `event-loop lag after warm-up: p99 ${result.lagP99Ms.toFixed(2)} ms, max ${result.lagMaxMs.toFixed(1)} ms, worst 5 s window p99 ${lagWorst.toFixed(2)} ms`,
+    `event-loop lag after warm-up: p99 ${result.lagP99Ms.toFixed(2)} ms, max ${result.lagMaxMs.toFixed(1)} ms, worst sampling window p99 ${lagWorst.toFixed(2)} ms`,
     `handles / engine processes at start ${result.start.handles} / ${result.start.engines}; after each redeploy ${result.redeploys.map((r) => `${r.handles} / ${r.engines}`).join(', ') || 'none'}`,
     ...result.lost.map((l) => `lost: ${l}`),
     ...result.twice.map((t) => `spoken twice: ${t}`),
